@@ -1,0 +1,193 @@
+"""Walks along the model's line: text -> ids -> (mu, logvar) -> z -> decoded text.
+
+Used read-only by the app, the CLI and the tests; everything runs under torch.inference_mode().
+"""
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from .checkpoint import TrainedModel
+from .data import sorted_batches, to_batch
+from .tokenizer import BOS_ID, EOS_ID, UNK_ID
+
+STRATEGIES = ("greedy", "sample", "top-k", "top-p")
+
+
+class InputError(ValueError):
+    """Text the model cannot work with (e.g. empty), with a message for the user."""
+
+
+@dataclass
+class Sample:
+    text: str
+    num_words: int
+    logprob: float  # log p(sentence | z) under the model (temperature 1), <eos> included
+
+
+# text -> mu, logvar
+
+
+def sentence_ids(trained: TrainedModel, text: str):
+    """Token ids of one user sentence and notices about it; raises InputError if it is empty."""
+    text = (text or "").strip()
+    if not text:
+        raise InputError("Type a sentence first: the text is empty.")
+    ids = trained.tokenizer.encode(text)
+    if not ids:
+        raise InputError("The text has no words the model can read.")
+    notes = []
+    if len(ids) > trained.max_len:
+        notes.append(f"The sentence has {len(ids)} tokens; only the first {trained.max_len} are used.")
+        ids = ids[: trained.max_len]
+    unknown = [w for w, i in zip(trained.tokenizer.tokenizer.encode(text).tokens, ids) if i == UNK_ID]
+    if len(unknown) == len(ids):
+        notes.append("None of these words is in the model's vocabulary, so it sees only <unk> tokens.")
+    elif unknown:
+        notes.append(f"Not in the vocabulary (read as <unk>): {', '.join(sorted(set(unknown)))}")
+    return ids, notes
+
+
+@torch.inference_mode()
+def encode_ids(trained: TrainedModel, ids_list, batch_size=512, progress=None):
+    """Posterior means and log-variances for token id lists: two (N, latent) CPU tensors, in input
+    order. Batches are sorted by length so there is little padding. `progress(done, total)` is
+    called after each batch."""
+    model = trained.model
+    mu = torch.empty(len(ids_list), model.config.latent_size)
+    logvar = torch.empty_like(mu)
+    lengths = [len(ids) for ids in ids_list]
+    done = 0
+    for batch in sorted_batches(lengths, batch_size):
+        tokens, lens = to_batch([ids_list[i] for i in batch], model.device)
+        m, lv = model.encode(tokens, lens)
+        mu[batch], logvar[batch] = m.float().cpu(), lv.float().cpu()
+        done += len(batch)
+        if progress:
+            progress(done, len(ids_list))
+    return mu, logvar
+
+
+def encode_texts(trained: TrainedModel, texts, batch_size=512, progress=None):
+    """Posterior means (N, latent) of sentences (truncated to max_len words)."""
+    ids_list = trained.tokenizer.encode_batch(texts, trained.max_len)
+    return encode_ids(trained, ids_list, batch_size, progress)[0]
+
+
+# z -> text
+
+
+@torch.inference_mode()
+def generate(trained: TrainedModel, z, strategy="sample", temperature=1.0, top_k=20, top_p=0.9,
+             max_len=None, generator=None):
+    """Decode a batch of latent codes z (B, latent) into Samples, one token at a time.
+
+    `temperature` divides the decoder's logits before the softmax: < 1 sharpens the distribution
+    (safer, more repetitive text), > 1 flattens it. "greedy" takes the most likely word."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, not {strategy!r}")
+    model, max_len = trained.model, max_len or trained.max_len
+    z = z.to(model.device)
+    B = z.size(0)
+    state = model.initial_state(z)
+    inputs = torch.full((B,), BOS_ID, dtype=torch.long, device=model.device)
+    out = torch.empty(B, max_len + 1, dtype=torch.long, device=model.device)
+    logprob = torch.zeros(B, device=model.device)
+    done = torch.zeros(B, dtype=torch.bool, device=model.device)
+    for t in range(max_len + 1):
+        logits, state = model.decoder_step(inputs, z, state)
+        logits = logits.float()
+        if t == max_len:  # out of room: end the sentence here
+            inputs = torch.full_like(inputs, EOS_ID)
+        else:
+            inputs = pick_next(logits, strategy, temperature, top_k, top_p, generator)
+        log_probs = torch.log_softmax(logits, dim=-1)
+        logprob += torch.where(done, 0.0, log_probs.gather(1, inputs[:, None])[:, 0])
+        out[:, t] = inputs
+        done |= inputs == EOS_ID
+        if done.all():
+            break
+    samples = []
+    for row, lp in zip(out[:, : t + 1].tolist(), logprob.tolist()):
+        words = trained.tokenizer.tokens(row)
+        samples.append(Sample(trained.tokenizer.decode(row), len(words), lp))
+    return samples
+
+
+def pick_next(logits, strategy, temperature, top_k, top_p, generator):
+    """Next token ids (B,) from logits (B, V)."""
+    if strategy == "greedy" or temperature <= 0:
+        return logits.argmax(dim=-1)
+    logits = logits / temperature
+    if strategy == "top-k":
+        kth = torch.topk(logits, min(top_k, logits.size(-1)), dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, -math.inf)
+    elif strategy == "top-p":
+        # nucleus sampling (Holtzman et al. 2020): keep the smallest set of words whose
+        # probability adds up to top_p
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+        probs = torch.softmax(sorted_logits, dim=-1)
+        outside = probs.cumsum(-1) - probs > top_p  # the top word always stays
+        sorted_logits = sorted_logits.masked_fill(outside, -math.inf)
+        logits = torch.full_like(logits, -math.inf).scatter(1, order, sorted_logits)
+    probs = torch.softmax(logits, dim=-1)
+    return torch.multinomial(probs, 1, generator=generator)[:, 0]
+
+
+def make_generator(trained: TrainedModel, seed):
+    return torch.Generator(device=trained.device).manual_seed(int(seed))
+
+
+# the pages' walks
+
+
+def sample_prior(trained: TrainedModel, n, seed=0, **decoding):
+    """n sentences decoded from z ~ p(z) = N(0, I)."""
+    generator = make_generator(trained, seed)
+    z = torch.randn(n, trained.model.config.latent_size, generator=generator, device=trained.device)
+    return generate(trained, z, generator=generator, **decoding)
+
+
+def sample_near(trained: TrainedModel, text, n, spread=1.0, seed=0, **decoding):
+    """n sentences decoded from z = mu + spread * sigma * eps around the posterior of `text`."""
+    ids, _ = sentence_ids(trained, text)
+    mu, logvar = encode_ids(trained, [ids])
+    generator = make_generator(trained, seed)
+    eps = torch.randn(n, mu.size(1), generator=generator, device=trained.device)
+    z = mu.to(trained.device) + spread * torch.exp(0.5 * logvar.to(trained.device)) * eps
+    return generate(trained, z, generator=generator, **decoding)
+
+
+def reconstruct(trained: TrainedModel, texts, strategy="greedy", **decoding):
+    """Decode each sentence's posterior mean."""
+    return generate(trained, encode_texts(trained, texts), strategy=strategy, **decoding)
+
+
+def lerp(z_a, z_b, t):
+    return (1 - t) * z_a + t * z_b
+
+
+def slerp(z_a, z_b, t):
+    """Spherical interpolation (Shoemake 1985; White 2016 for latent spaces): follows the arc
+    between the two codes, so the path does not cut through the low-density middle of N(0, I)."""
+    cos = torch.dot(z_a, z_b) / (z_a.norm() * z_b.norm()).clamp_min(1e-12)
+    omega = torch.arccos(cos.clamp(-1.0, 1.0))
+    if omega.abs() < 1e-4:  # nearly parallel: the arc is a straight line
+        return lerp(z_a, z_b, t)
+    return (torch.sin((1 - t) * omega) * z_a + torch.sin(t * omega) * z_b) / torch.sin(omega)
+
+
+def interpolation_path(z_a, z_b, steps, method="linear"):
+    """`steps` codes (steps, latent) from z_a to z_b, both included."""
+    mix = slerp if method == "spherical" else lerp
+    return torch.stack([mix(z_a, z_b, t) for t in torch.linspace(0, 1, steps).tolist()])
+
+
+def interpolate(trained: TrainedModel, text_a, text_b, steps=8, method="linear", **decoding):
+    """Greedy-decoded sentences along the path between two sentences' posterior means."""
+    ids_a, _ = sentence_ids(trained, text_a)
+    ids_b, _ = sentence_ids(trained, text_b)
+    mu, _ = encode_ids(trained, [ids_a, ids_b])
+    decoding.setdefault("strategy", "greedy")
+    return generate(trained, interpolation_path(mu[0], mu[1], max(steps, 2), method), **decoding)

@@ -1,0 +1,155 @@
+"""A sentence VAE in the style of Bowman et al. 2016, "Generating Sentences from a Continuous Space".
+
+    tokens -> embedding -> (bi)RNN encoder -> mu, logvar -> z = mu + sigma * eps
+    z -> initial decoder state, and z concatenated to every decoder input -> RNN -> logits
+
+A batch is `tokens` (B, T): the words of each sentence followed by <eos>, right-padded with <pad>,
+and `lengths` (B,): words + 1. The encoder reads `tokens`; the decoder reads <bos> + tokens[:-1]
+and predicts `tokens` (teacher forcing).
+"""
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.utils.rnn import pack_padded_sequence
+
+from .tokenizer import BOS_ID, PAD_ID, UNK_ID
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int
+    embed_size: int = 256
+    hidden_size: int = 256
+    latent_size: int = 32
+    num_layers: int = 1
+    dropout: float = 0.0  # on embeddings and decoder outputs (word dropout is in the objective)
+    rnn_type: str = "gru"  # "gru" or "lstm"
+    bidirectional: bool = True  # encoder only; the decoder is autoregressive
+    autoencoder: bool = False  # deterministic AE: z = mu, no KL term
+    language_model: bool = False  # baseline: the decoder alone, z is all zeros and unused
+
+
+class SentenceVAE(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        if config.rnn_type not in ("gru", "lstm"):
+            raise ValueError(f"rnn_type must be 'gru' or 'lstm', not {config.rnn_type!r}")
+        self.config = config
+        rnn = nn.GRU if config.rnn_type == "gru" else nn.LSTM
+        dirs = 2 if config.bidirectional else 1
+
+        self.embedding = nn.Embedding(config.vocab_size, config.embed_size, padding_idx=PAD_ID)
+        self.encoder = rnn(config.embed_size, config.hidden_size, config.num_layers,
+                           batch_first=True, bidirectional=config.bidirectional)
+        self.to_mu_logvar = nn.Linear(dirs * config.hidden_size, 2 * config.latent_size)
+
+        self.latent_to_state = nn.Linear(config.latent_size, config.num_layers * config.hidden_size)
+        self.decoder = rnn(config.embed_size + config.latent_size, config.hidden_size,
+                           config.num_layers, batch_first=True)
+        # Output layer tied to the input embedding (Press & Wolf 2017): hidden -> embed space, then
+        # a dot product with every word vector. It halves the parameters (the file ships in the
+        # repo) and usually helps small models.
+        self.to_embed = nn.Linear(config.hidden_size, config.embed_size)
+        self.out_bias = nn.Parameter(torch.zeros(config.vocab_size))
+        self.drop = nn.Dropout(config.dropout)
+
+    # q(z|x)
+
+    def encode(self, tokens, lengths):
+        """(B, T) tokens -> mu, logvar, each (B, latent)."""
+        emb = self.drop(self.embedding(tokens))
+        packed = pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        _, state = self.encoder(packed)
+        h = state[0] if self.config.rnn_type == "lstm" else state  # (layers * dirs, B, H)
+        dirs = 2 if self.config.bidirectional else 1
+        h_last = h[-dirs:].transpose(0, 1).reshape(tokens.size(0), -1)  # top layer, both directions
+        mu, logvar = self.to_mu_logvar(h_last).chunk(2, dim=-1)
+        if self.config.language_model:
+            mu, logvar = torch.zeros_like(mu), torch.zeros_like(logvar)
+        return mu, logvar
+
+    def reparameterize(self, mu, logvar):
+        """z = mu + sigma * eps, eps ~ N(0, I): a sample that gradients can flow through
+        (Kingma & Welling 2014, section 2.4). The AE and the LM use no noise."""
+        if self.config.autoencoder or self.config.language_model:
+            return mu
+        return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+
+    # p(x|z)
+
+    def initial_state(self, z):
+        """The decoder's first hidden state, from z: (layers, B, H) (a pair of them for an LSTM)."""
+        B = z.size(0)
+        h = torch.tanh(self.latent_to_state(z)).view(B, self.config.num_layers, -1)
+        h = h.transpose(0, 1).contiguous()
+        return (h, torch.zeros_like(h)) if self.config.rnn_type == "lstm" else h
+
+    def decoder_outputs(self, inputs, z, state):
+        """Run the decoder over input ids (B, T) given z (B, latent); returns hidden (B, T, H)."""
+        emb = self.drop(self.embedding(inputs))
+        z_seq = z.unsqueeze(1).expand(-1, inputs.size(1), -1)
+        out, state = self.decoder(torch.cat([emb, z_seq], dim=-1), state)
+        return self.drop(out), state
+
+    def logits(self, hidden):
+        """Hidden states (..., H) -> logits over the vocabulary (..., V)."""
+        return F.linear(self.to_embed(hidden), self.embedding.weight, self.out_bias)
+
+    def decoder_step(self, input_ids, z, state):
+        """One decoding step: (B,) ids -> (B, V) logits and the next state."""
+        out, state = self.decoder_outputs(input_ids.unsqueeze(1), z, state)
+        return self.logits(out[:, 0]), state
+
+    def reconstruction_nll(self, tokens, lengths, z, word_dropout=0.0):
+        """-log p(x|z) per sentence, (B,), summed over words and <eos>.
+
+        The vocabulary projection -- the most expensive matmul -- runs only on real positions,
+        never on padding."""
+        B, T = tokens.shape
+        bos = torch.full((B, 1), BOS_ID, dtype=tokens.dtype, device=tokens.device)
+        inputs = torch.cat([bos, tokens[:, :-1]], dim=1)
+        if word_dropout > 0:
+            # Bowman et al. 2016, section 3.1: hide some of the previous words from the decoder
+            # (replace them with <unk>) so that it has to rely on z.
+            drop = torch.rand(inputs.shape, device=inputs.device) < word_dropout
+            drop[:, 0] = False
+            inputs = inputs.masked_fill(drop & (inputs != PAD_ID), UNK_ID)
+        hidden, _ = self.decoder_outputs(inputs, z, self.initial_state(z))
+        mask = tokens != PAD_ID
+        nll_real = F.cross_entropy(self.logits(hidden[mask]), tokens[mask], reduction="none")
+        nll = torch.zeros(B, T, dtype=nll_real.dtype, device=tokens.device)
+        nll[mask] = nll_real
+        return nll.sum(dim=1)
+
+    def forward(self, tokens, lengths, word_dropout=0.0):
+        """Everything the objective needs: per-sentence recon NLL (B,), per-dimension KL (B, latent)."""
+        mu, logvar = self.encode(tokens, lengths)
+        z = self.reparameterize(mu, logvar)
+        recon = self.reconstruction_nll(tokens, lengths, z, word_dropout)
+        if self.config.autoencoder or self.config.language_model:
+            kl = torch.zeros_like(mu)
+        else:
+            kl = gaussian_kl(mu, logvar)
+        return {"recon": recon, "kl": kl, "mu": mu, "logvar": logvar, "z": z}
+
+    @property
+    def device(self):
+        return self.embedding.weight.device
+
+    def num_parameters(self):
+        return sum(p.numel() for p in self.parameters())
+
+
+def gaussian_kl(mu, logvar):
+    """KL(N(mu, sigma^2) || N(0, I)) per dimension, (B, latent).
+    Kingma & Welling 2014, appendix B: -1/2 * (1 + log sigma^2 - mu^2 - sigma^2)."""
+    return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp())
+
+
+def gaussian_log_density(z, mu, logvar):
+    """log N(z; mu, diag(exp(logvar))), summed over the last dimension."""
+    return -0.5 * (math.log(2 * math.pi) + logvar + (z - mu).pow(2) / logvar.exp()).sum(-1)

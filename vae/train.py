@@ -1,0 +1,165 @@
+"""The trainer: one batch per `train_step()`, metrics to callbacks every `log_every` steps.
+
+It knows nothing about where it runs: the CLI calls `run()` in a loop with a progress bar, the app's
+background runner calls `train_step()` between pause/stop checks. Saving and resuming keep the
+weights, the Adam moments and the position in the data.
+"""
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from .checkpoint import TrainedModel, load_model, save_checkpoint
+from .data import length_bucketed_batches, to_batch
+from .model import ModelConfig, SentenceVAE
+from .objective import ObjectiveConfig, kl_weight, loss_terms
+from .tokenizer import WordTokenizer
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 10_000  # total optimiser steps
+    batch_size: int = 64
+    lr: float = 1e-3
+    grad_clip: float = 5.0  # max gradient norm; RNNs are prone to exploding gradients
+    seed: int = 0
+    log_every: int = 50  # steps between metric reports (averaged over those steps)
+
+
+class NonFiniteLoss(RuntimeError):
+    """The loss became NaN or infinite; the step that caused it was not applied."""
+
+
+def new_model(texts, model_config: dict, vocab_size=10_000, min_freq=2, max_len=30) -> TrainedModel:
+    """A fresh, untrained model with a vocabulary built from `texts`."""
+    tokenizer = WordTokenizer.train(texts, vocab_size, min_freq)
+    model = SentenceVAE(ModelConfig(vocab_size=len(tokenizer), **model_config))
+    return TrainedModel(model, tokenizer, max_len)
+
+
+class Trainer:
+    def __init__(self, trained: TrainedModel, train_texts, objective: ObjectiveConfig, config: TrainConfig):
+        self.trained, self.objective, self.config = trained, objective, config
+        self.model = trained.model
+        torch.manual_seed(config.seed)
+        ids = trained.tokenizer.encode_batch(train_texts, trained.max_len)
+        self.train_ids = [x for x in ids if x]  # an empty line teaches nothing
+        if not self.train_ids:
+            raise ValueError("the training corpus has no sentences with known words")
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.step = 0  # optimiser steps done
+        self.epoch = 0
+        self.batch_in_epoch = 0
+        self.callbacks = []
+        self._batches = self._epoch_batches()
+        self._window = []  # per-step stats since the last report
+        self._window_mu = []
+        self._window_start = time.perf_counter()
+
+    def add_callback(self, fn):
+        """fn(metrics: dict) is called every `log_every` steps."""
+        self.callbacks.append(fn)
+
+    def _epoch_batches(self):
+        # derived from (seed, epoch) alone, so a resumed run sees the same batches in the same order
+        rng = random.Random(self.config.seed * 1_000_003 + self.epoch)
+        lengths = [len(x) for x in self.train_ids]
+        return length_bucketed_batches(lengths, self.config.batch_size, rng)
+
+    def _next_batch(self):
+        if self.batch_in_epoch >= len(self._batches):
+            self.epoch += 1
+            self.batch_in_epoch = 0
+            self._batches = self._epoch_batches()
+        batch = self._batches[self.batch_in_epoch]
+        self.batch_in_epoch += 1
+        return to_batch([self.train_ids[i] for i in batch], self.model.device)
+
+    def train_step(self):
+        """One optimiser step on one batch. Returns the metrics dict when one is due, else None."""
+        self.model.train()
+        tokens, lengths = self._next_batch()
+        weight = kl_weight(self.step, self.objective)
+        out = self.model(tokens, lengths, self.objective.word_dropout)
+        loss, stats = loss_terms(out, weight, self.objective.free_bits)
+        if not math.isfinite(loss.item()):
+            raise NonFiniteLoss(f"the loss became {loss.item()} at step {self.step + 1}; the run was stopped "
+                                "(try a lower learning rate)")
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.optimizer.step()
+        self.step += 1
+        self._window.append({**stats, "kl_weight": weight, "tokens": int(lengths.sum())})
+        self._window_mu.append(out["mu"].detach())
+        if self.step % self.config.log_every == 0 or self.step == self.config.steps:
+            return self._report()
+        return None
+
+    def _report(self):
+        seconds = time.perf_counter() - self._window_start
+        n = len(self._window)
+        mu = torch.cat(self._window_mu)
+        metrics = {
+            "step": self.step,
+            "epoch": self.epoch,
+            **{k: sum(w[k] for w in self._window) / n for k in ("elbo", "recon", "kl")},
+            "kl_weight": self._window[-1]["kl_weight"],
+            # He et al. 2019: a unit is active if Cov_x(E_q[z_i]) > 0.01; here over the window's batches
+            "active_units": int((mu.var(0) > 0.01).sum()) if len(mu) > 1 else 0,
+            "tokens_per_s": sum(w["tokens"] for w in self._window) / max(seconds, 1e-9),
+            "lr": self.optimizer.param_groups[0]["lr"],
+        }
+        self._window, self._window_mu = [], []
+        self._window_start = time.perf_counter()
+        for fn in self.callbacks:
+            fn(metrics)
+        return metrics
+
+    def run(self, steps=None, should_stop=lambda: False):
+        """Train until `steps` (default: config.steps) or should_stop(); returns the last metrics."""
+        last = None
+        while self.step < (steps or self.config.steps) and not should_stop():
+            last = self.train_step() or last
+        return last
+
+    # save / resume
+
+    def save(self, path, card=None):
+        """A loadable checkpoint plus the optimizer and data position, to resume from."""
+        path = Path(path)
+        self.trained.card.update(card or {}, steps=self.step)
+        save_checkpoint(self.trained, path)
+        opt = self.optimizer.state_dict()
+        tensors = {f"{i}.{k}": v.contiguous() for i, s in opt["state"].items() for k, v in s.items()}
+        save_file(tensors, str(path / "optimizer.safetensors"))
+        state = {"step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
+                 "param_groups": opt["param_groups"], "objective": asdict(self.objective),
+                 "train": asdict(self.config)}
+        (path / "trainer_state.json").write_text(json.dumps(state, indent=2))
+
+    @classmethod
+    def resume(cls, path, train_texts, config: TrainConfig = None, device=None):
+        """Continue a run saved with `save()`; `config` may change the total steps."""
+        path = Path(path)
+        state = json.loads((path / "trainer_state.json").read_text())
+        trained = load_model(path, device)
+        trainer = cls(trained, train_texts, ObjectiveConfig(**state["objective"]),
+                      config or TrainConfig(**state["train"]))
+        tensors = load_file(str(path / "optimizer.safetensors"), device=str(trained.device))
+        opt_state = {}
+        for name, value in tensors.items():
+            i, key = name.split(".", 1)
+            opt_state.setdefault(int(i), {})[key] = value
+        trainer.optimizer.load_state_dict({"state": opt_state, "param_groups": state["param_groups"]})
+        trainer.step, trainer.epoch = state["step"], state["epoch"]
+        trainer.batch_in_epoch = state["batch_in_epoch"]
+        trainer._batches = trainer._epoch_batches()
+        torch.manual_seed(trainer.config.seed + trainer.step)
+        return trainer
