@@ -137,7 +137,8 @@ def cmd_train(args):
     log = open(out / "train_log.jsonl", "a")  # the training curve stays with the checkpoint
 
     def report(metrics):
-        bar.set_postfix(elbo=f"{metrics['elbo']:.1f}", kl=f"{metrics['kl']:.2f}", tok_s=f"{metrics['tokens_per_s']:.0f}")
+        bar.set_postfix(elbo=f"{metrics['elbo']:.1f}", kl=f"{metrics['kl']:.2f}",
+                        tok_s=f"{metrics['tokens_per_s']:.0f}")
         log.write(json.dumps(metrics) + "\n")
         log.flush()
 

@@ -53,7 +53,7 @@ def parse_corpus(data: bytes, name: str, max_rows=None) -> Corpus:
 
 def _parse_table(text, delimiter, name):
     try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True))
     except csv.Error as e:
         raise CorpusError(f"{name}: malformed {'TSV' if delimiter == chr(9) else 'CSV'} ({e})") from None
     if not rows:

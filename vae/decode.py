@@ -41,8 +41,8 @@ def sentence_ids(trained: TrainedModel, text: str):
     if len(ids) > trained.max_len:
         notes.append(f"The sentence has {len(ids)} tokens; only the first {trained.max_len} are used.")
         ids = ids[: trained.max_len]
-    unknown = [w for w, i in zip(trained.tokenizer.tokenizer.encode(text).tokens, ids) if i == UNK_ID]
-    if len(unknown) == len(ids):
+    unknown = trained.tokenizer.unknown_words(text)
+    if all(i == UNK_ID for i in ids):
         notes.append("None of these words is in the model's vocabulary, so it sees only <unk> tokens.")
     elif unknown:
         notes.append(f"Not in the vocabulary (read as <unk>): {', '.join(sorted(set(unknown)))}")

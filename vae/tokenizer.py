@@ -80,9 +80,10 @@ class WordTokenizer:
     def decode(self, ids):
         return detokenize(self.tokens(ids))
 
-    def unknown_fraction(self, text):
-        ids = self.encode(text)
-        return sum(i == UNK_ID for i in ids) / max(len(ids), 1)
+    def unknown_words(self, text):
+        """The words of `text` that are not in the vocabulary, as the user typed them."""
+        encoding = self.tokenizer.encode(text, add_special_tokens=False)
+        return [text[start:end] for i, (start, end) in zip(encoding.ids, encoding.offsets) if i == UNK_ID]
 
 
 def detokenize(words):

@@ -138,6 +138,7 @@ class Trainer:
         save_checkpoint(self.trained, path)
         opt = self.optimizer.state_dict()
         tensors = {f"{i}.{k}": v.contiguous() for i, s in opt["state"].items() for k, v in s.items()}
+        tensors["torch_rng_state"] = torch.get_rng_state()  # so a resumed run draws the same noise
         save_file(tensors, str(path / "optimizer.safetensors"))
         state = {"step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
                  "param_groups": opt["param_groups"], "objective": asdict(self.objective),
@@ -153,6 +154,7 @@ class Trainer:
         trainer = cls(trained, train_texts, ObjectiveConfig(**state["objective"]),
                       config or TrainConfig(**state["train"]))
         tensors = load_file(str(path / "optimizer.safetensors"), device=str(trained.device))
+        rng_state = tensors.pop("torch_rng_state").cpu()
         opt_state = {}
         for name, value in tensors.items():
             i, key = name.split(".", 1)
@@ -161,5 +163,5 @@ class Trainer:
         trainer.step, trainer.epoch = state["step"], state["epoch"]
         trainer.batch_in_epoch = state["batch_in_epoch"]
         trainer._batches = trainer._epoch_batches()
-        torch.manual_seed(trainer.config.seed + trainer.step)
+        torch.set_rng_state(rng_state)
         return trainer

@@ -1,0 +1,104 @@
+import pytest
+import torch
+from conftest import SENTENCES
+
+from vae.decode import (
+    InputError,
+    interpolate,
+    interpolation_path,
+    reconstruct,
+    sample_near,
+    sample_prior,
+    sentence_ids,
+    slerp,
+)
+
+ALL = dict(strategy="sample")
+
+
+def plain(text):
+    return text.replace(" .", ".")
+
+
+def test_greedy_reconstruction_of_memorised_sentences(tiny_trained):
+    trained, _ = tiny_trained
+    assert [s.text for s in reconstruct(trained, SENTENCES)] == [plain(s) for s in SENTENCES]
+
+
+def test_autoencoder_mode_also_memorises():
+    from conftest import train_tiny
+
+    trained, _ = train_tiny(autoencoder=True)
+    assert [s.text for s in reconstruct(trained, SENTENCES)] == [plain(s) for s in SENTENCES]
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "sample", "top-k", "top-p"])
+def test_same_seed_same_samples(tiny_trained, strategy):
+    trained, _ = tiny_trained
+    first = sample_prior(trained, 5, seed=3, strategy=strategy, temperature=1.2)
+    again = sample_prior(trained, 5, seed=3, strategy=strategy, temperature=1.2)
+    assert len(first) == 5
+    assert first == again
+
+
+def test_different_seeds_differ(tiny_trained):
+    trained, _ = tiny_trained
+    assert sample_prior(trained, 8, seed=1, **ALL) != sample_prior(trained, 8, seed=2, **ALL)
+
+
+def test_samples_respect_max_len_and_report_logprob(tiny_trained):
+    trained, _ = tiny_trained
+    for s in sample_prior(trained, 10, seed=0, temperature=5.0, max_len=4):
+        assert s.num_words <= 4
+        assert s.logprob <= 0
+
+
+def test_top_k_of_one_is_greedy(tiny_trained):
+    trained, _ = tiny_trained
+    greedy = sample_prior(trained, 4, seed=0, strategy="greedy")
+    top1 = sample_prior(trained, 4, seed=0, strategy="top-k", top_k=1)
+    assert [s.text for s in greedy] == [s.text for s in top1]
+
+
+def test_sample_near_with_zero_spread_is_the_reconstruction(tiny_trained):
+    trained, _ = tiny_trained
+    near = sample_near(trained, SENTENCES[0], 3, spread=0.0, seed=0, strategy="greedy")
+    assert {s.text for s in near} == {plain(SENTENCES[0])}
+
+
+@pytest.mark.parametrize("method", ["linear", "spherical"])
+def test_interpolation_endpoints_are_the_inputs(tiny_trained, method):
+    trained, _ = tiny_trained
+    path = interpolate(trained, SENTENCES[0], SENTENCES[1], steps=6, method=method)
+    assert len(path) == 6
+    assert path[0].text == plain(SENTENCES[0])
+    assert path[-1].text == plain(SENTENCES[1])
+
+
+def test_slerp_keeps_the_norm_of_equal_norm_endpoints():
+    a, b = torch.tensor([3.0, 0.0, 0.0]), torch.tensor([0.0, 0.0, 3.0])
+    path = interpolation_path(a, b, 7, "spherical")
+    torch.testing.assert_close(path.norm(dim=1), torch.full((7,), 3.0))
+    assert interpolation_path(a, b, 7, "linear").norm(dim=1)[3] < 2.5  # linear cuts the corner
+
+
+def test_slerp_of_parallel_vectors_falls_back_to_a_line():
+    a = torch.tensor([1.0, 1.0])
+    torch.testing.assert_close(slerp(a, 2 * a, 0.5), 1.5 * a)
+
+
+def test_empty_sentence_is_a_clear_error(tiny_trained):
+    trained, _ = tiny_trained
+    with pytest.raises(InputError, match="empty"):
+        sentence_ids(trained, "   ")
+
+
+def test_unknown_and_overlong_sentences_get_notices(tiny_trained):
+    trained, _ = tiny_trained
+    _, notes = sentence_ids(trained, "zebra giraffe")
+    assert "vocabulary" in notes[0]
+    ids, notes = sentence_ids(trained, "the cat " * 50)
+    assert len(ids) == trained.max_len
+    assert "first" in notes[0]
+    _, notes = sentence_ids(trained, "the zebra sat")
+    assert "zebra" in notes[0]

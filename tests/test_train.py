@@ -1,0 +1,57 @@
+import math
+
+import pytest
+import torch
+from conftest import SENTENCES
+
+from vae.objective import ObjectiveConfig
+from vae.train import NonFiniteLoss, TrainConfig, Trainer, new_model
+
+
+def small_trainer(**train):
+    trained = new_model(SENTENCES, dict(embed_size=16, hidden_size=32, latent_size=4), min_freq=1)
+    return Trainer(trained, SENTENCES, ObjectiveConfig(kl_warmup_steps=10),
+                   TrainConfig(**{"batch_size": 8, "log_every": 5, **train}))
+
+
+def test_metrics_arrive_every_log_every_steps_in_order():
+    trainer = small_trainer(steps=20)
+    seen = []
+    trainer.add_callback(seen.append)
+    trainer.run()
+    assert [m["step"] for m in seen] == [5, 10, 15, 20]
+    for key in ("epoch", "elbo", "recon", "kl", "kl_weight", "active_units", "tokens_per_s", "lr"):
+        assert key in seen[-1]
+    assert seen[-1]["kl_weight"] == 1.0  # the 10-step anneal is over
+
+
+def test_training_lowers_the_loss():
+    trainer = small_trainer(steps=60, lr=1e-2)
+    seen = []
+    trainer.add_callback(seen.append)
+    trainer.run()
+    assert seen[-1]["recon"] < seen[0]["recon"]
+
+
+def test_batches_cover_an_epoch_without_repeats():
+    trainer = small_trainer()
+    indices = [i for batch in trainer._epoch_batches() for i in batch]
+    assert sorted(indices) == list(range(len(SENTENCES)))
+
+
+def test_a_nan_loss_stops_with_a_clear_error_and_is_not_applied():
+    trainer = small_trainer()
+    before = {name: p.detach().clone() for name, p in trainer.model.named_parameters()}
+    with torch.no_grad():
+        trainer.model.out_bias.fill_(math.nan)
+    with pytest.raises(NonFiniteLoss, match="step 1"):
+        trainer.train_step()
+    assert trainer.step == 0
+    after = dict(trainer.model.named_parameters())
+    assert all(torch.equal(before[name], after[name]) for name in before if name != "out_bias")
+
+
+def test_a_corpus_of_empty_lines_is_refused():
+    trained = new_model(SENTENCES, dict(embed_size=16, hidden_size=32, latent_size=4), min_freq=1)
+    with pytest.raises(ValueError, match="no sentences"):
+        Trainer(trained, ["", "   "], ObjectiveConfig(), TrainConfig())
