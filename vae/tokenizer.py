@@ -15,7 +15,7 @@ SPECIALS = [PAD, UNK, BOS, EOS]
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
 
 # words (with one inner apostrophe, so "don't" stays one word) or single punctuation marks
-WORD_PATTERN = r"\w+(?:'\w+)?|[^\w\s]"
+WORD_PATTERN = r"<unk>|\w+(?:'\w+)?|[^\w\s]"
 
 
 class WordTokenizer:
@@ -30,19 +30,22 @@ class WordTokenizer:
     # constructors
 
     @classmethod
-    def train(cls, sentences, max_size=10_000, min_freq=2):
+    def train(cls, sentences, max_size=10_000, min_freq=2, whitespace_only=False):
         """Build the vocabulary from an iterable of sentences: the `max_size` most frequent words
-        that occur at least `min_freq` times (specials included in the size)."""
+        that occur at least `min_freq` times (specials included in the size).
+        `whitespace_only` keeps text that is already tokenised (e.g. Penn Treebank) as it is."""
         tokenizer = Tokenizer(models.WordLevel(unk_token=UNK))
         tokenizer.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
-        tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
-            pre_tokenizers.WhitespaceSplit(),
-            pre_tokenizers.Split(Regex(WORD_PATTERN), behavior="isolated"),
-        ])
+        split = [pre_tokenizers.WhitespaceSplit()]
+        if not whitespace_only:
+            split.append(pre_tokenizers.Split(Regex(WORD_PATTERN), behavior="isolated"))
+        tokenizer.pre_tokenizer = pre_tokenizers.Sequence(split)
         trainer = trainers.WordLevelTrainer(
             vocab_size=max_size, min_frequency=min_freq, special_tokens=SPECIALS, show_progress=False
         )
-        tokenizer.train_from_iterator(sentences, trainer)
+        # a literal "<unk>" in the data (Penn Treebank has many) would be counted as a word and
+        # shift the special ids, so it is left out of the counts
+        tokenizer.train_from_iterator((s.replace(UNK, " ") for s in sentences), trainer)
         return cls(tokenizer)
 
     @classmethod

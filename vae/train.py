@@ -36,9 +36,10 @@ class NonFiniteLoss(RuntimeError):
     """The loss became NaN or infinite; the step that caused it was not applied."""
 
 
-def new_model(texts, model_config: dict, vocab_size=10_000, min_freq=2, max_len=30) -> TrainedModel:
+def new_model(texts, model_config: dict, vocab_size=10_000, min_freq=2, max_len=30,
+              whitespace_only=False) -> TrainedModel:
     """A fresh, untrained model with a vocabulary built from `texts`."""
-    tokenizer = WordTokenizer.train(texts, vocab_size, min_freq)
+    tokenizer = WordTokenizer.train(texts, vocab_size, min_freq, whitespace_only)
     model = SentenceVAE(ModelConfig(vocab_size=len(tokenizer), **model_config))
     return TrainedModel(model, tokenizer, max_len)
 
