@@ -120,6 +120,7 @@ def cmd_train(args):
                          log_every=args.log_every)
     if args.resume and (out / "trainer_state.json").is_file():
         trainer = Trainer.resume(out, texts, config)
+        trainer.trained.card["train"] = asdict(config)  # e.g. a new total number of steps
     else:
         model_config = dict(embed_size=args.embed, hidden_size=args.hidden, latent_size=args.latent,
                             num_layers=args.layers, rnn_type=args.rnn, dropout=args.dropout,
