@@ -155,7 +155,7 @@ class Trainer:
         trainer = cls(trained, train_texts, ObjectiveConfig(**state["objective"]),
                       config or TrainConfig(**state["train"]))
         tensors = load_file(str(path / "optimizer.safetensors"), device=str(trained.device))
-        rng_state = tensors.pop("torch_rng_state").cpu()
+        rng_state = tensors.pop("torch_rng_state", None)
         opt_state = {}
         for name, value in tensors.items():
             i, key = name.split(".", 1)
@@ -164,5 +164,8 @@ class Trainer:
         trainer.step, trainer.epoch = state["step"], state["epoch"]
         trainer.batch_in_epoch = state["batch_in_epoch"]
         trainer._batches = trainer._epoch_batches()
-        torch.set_rng_state(rng_state)
+        if rng_state is not None:
+            torch.set_rng_state(rng_state.cpu())
+        else:  # a checkpoint from before the random state was saved: resumes, but not bit-exactly
+            torch.manual_seed(trainer.config.seed + trainer.step)
         return trainer
