@@ -42,12 +42,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.ptb", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=str(DATA))
     parser.add_argument("--out", default=str(ROOT / "runs" / "ptb"))
-    parser.add_argument("--steps", type=int, default=40_000, help="total steps (a full run; --minutes may stop it sooner)")
+    parser.add_argument(
+        "--steps", type=int, default=40_000, help="total steps (a full run; --minutes may stop it sooner)"
+    )
     parser.add_argument("--minutes", type=float, default=0, help="stop training after this much wall-clock time")
     parser.add_argument("--kl-warmup", type=int, default=10_000)
     parser.add_argument("--free-bits", type=float, default=0.25)
     parser.add_argument("--iw-samples", type=int, default=500)
-    parser.add_argument("--eval-sentences", type=int, default=0, help="evaluate on the first N test sentences (0 = all)")
+    parser.add_argument(
+        "--eval-sentences", type=int, default=0, help="evaluate on the first N test sentences (0 = all)"
+    )
     parser.add_argument("--eval-only", action="store_true")
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args(argv)
@@ -66,9 +70,12 @@ def main(argv=None):
     test = read_lines(data / "ptb.test.txt")
     result = evaluate(trained, test[: args.eval_sentences or None], iw_samples=args.iw_samples)
     result["eval_seconds"] = time.perf_counter() - start
-    result.update(steps=trained.card.get("steps"), train_seconds_this_call=train_seconds,
-                  hardware=f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
-                           f"{trained.device}", config=MODEL)
+    result.update(
+        steps=trained.card.get("steps"),
+        train_seconds_this_call=train_seconds,
+        hardware=f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, {trained.device}",
+        config=MODEL,
+    )
     out.mkdir(parents=True, exist_ok=True)
     (out / "ptb_result.json").write_text(json.dumps(result, indent=2))
     print(table(result))
@@ -99,14 +106,18 @@ def train(texts, out, args):
 
 
 def table(r):
-    rows = [("model", "NLL (nats/sent)", "KL", "PPL"),
-            (f"this project, GRU VAE ({r['steps']} steps)", f"{r['iw_nll']:.1f}", f"{r['kl']:.2f}", f"{r['ppl']:.1f}")]
+    rows = [
+        ("model", "NLL (nats/sent)", "KL", "PPL"),
+        (f"this project, GRU VAE ({r['steps']} steps)", f"{r['iw_nll']:.1f}", f"{r['kl']:.2f}", f"{r['ppl']:.1f}"),
+    ]
     rows += PUBLISHED
     lines = ["| " + " | ".join(row) + " |" for row in rows]
     lines.insert(1, "|---|---|---|---|")
     lines.append("")
-    lines.append(f"NLL: {r['estimator']}; MI {r['mi']:.2f} nats; active units {r['active_units']}/{r['latent_size']}; "
-                 f"{r['sentences']} sentences, {r['tokens']} tokens; evaluation {r['eval_seconds']:.0f} s on {r['hardware']}")
+    lines.append(
+        f"NLL: {r['estimator']}; MI {r['mi']:.2f} nats; active units {r['active_units']}/{r['latent_size']}; "
+        f"{r['sentences']} sentences, {r['tokens']} tokens; evaluation {r['eval_seconds']:.0f} s on {r['hardware']}"
+    )
     return "\n".join(lines)
 
 

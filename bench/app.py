@@ -1,0 +1,229 @@
+"""The app as a user feels it, in headless Chromium: server start to the first page, a click to its
+result on Sample and Interpolate, the shipped-corpus latent map, and the server's peak memory.
+
+Streamlit marks its root element with data-test-script-state ("running" / "notRunning"). A script
+injected before the app loads logs every change of that state and the time of the last click or
+key press (the page's performance.now() clock), so "click -> result" is measured inside the page:
+from the input event to the end of the rerun it caused, plus the chart being drawn for the map.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from .measure import ROOT, summary
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 120_000  # a cold UMAP on a busy machine takes tens of seconds
+
+RECORDER = """
+window.__bench = {states: [], input: null};
+for (const type of ["click", "keydown"]) {
+  document.addEventListener(type, () => { window.__bench.input = performance.now(); }, true);
+}
+new MutationObserver(() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const state = app && app.getAttribute("data-test-script-state");
+  const log = window.__bench.states;
+  if (state && (!log.length || log[log.length - 1].state !== state)) log.push({state, t: performance.now()});
+}).observe(document, {subtree: true, childList: true, attributes: true, attributeFilter: ["data-test-script-state"]});
+"""
+
+# the time (page clock) once a rerun that started after `since` (default: the last input) has
+# finished and an element matching `selector` (if given) is on the page, with `text` in it (if given);
+# else false
+RERUN_DONE = """([since, selector, text]) => {
+  const b = window.__bench;
+  since = since ?? b.input ?? 0;
+  const start = b.states.findIndex(s => s.t >= since && s.state === "running");
+  if (start < 0 || !b.states.slice(start + 1).some(s => s.state === "notRunning")) return false;
+  if (b.states[b.states.length - 1].state !== "notRunning") return false;
+  if (selector && ![...document.querySelectorAll(selector)].some(el => !text || el.textContent.includes(text))) {
+    return false;
+  }
+  return performance.now();
+}"""
+
+
+# helpers
+
+
+def unavailable():
+    """Why the browser benchmark cannot run here, or None."""
+    if not (ROOT / "streamlit_app.py").is_file():
+        return "streamlit_app.py not found"
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        return f"{CHROMIUM} not found (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -r requirements-dev.txt)"
+    return None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tree_rss(pid):
+    """Resident memory (bytes) of a process and all its descendants, from /proc (or psutil).
+    Shared pages count once per process, so this slightly over-counts, never under-counts."""
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
+    if psutil is not None:
+        try:
+            root = psutil.Process(pid)
+            return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+        except psutil.Error:
+            return 0
+    if not Path("/proc").is_dir():
+        return 0  # neither psutil nor /proc (e.g. macOS without psutil): not measured
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            pages = int(Path(f"/proc/{p}/statm").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        total += pages * os.sysconf("SC_PAGE_SIZE")
+    return total
+
+
+class PeakRSS:
+    """Samples tree_rss(pid) every `interval` seconds in a thread; `.peak` is the largest seen."""
+
+    def __init__(self, pid, interval=0.2):
+        self.pid, self.interval, self.peak = pid, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss(self.pid))
+            self._stop.wait(self.interval)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def start_server(model_path, port, log):
+    """streamlit run, serving the model at `model_path`; its output goes to the open file `log`
+    (a file, not a pipe: a pipe nobody reads fills up and blocks the server)."""
+    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    env = {**os.environ, "TEXT_VAE_MODEL": str(Path(model_path).resolve())}
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_healthy(url, server, log, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"streamlit exited:\n{log.read().decode(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"streamlit did not answer on {url} within {timeout} s")
+
+
+def rerun_done(page, selector=None, text=None, since=None):
+    """Wait for the end of the rerun caused by the last input (or started after `since`); its time."""
+    done = page.wait_for_function(RERUN_DONE, arg=[since, selector, text], polling="raf", timeout=TIMEOUT_MS)
+    return done.json_value()
+
+
+def rerun_seconds(page, selector=None, text=None):
+    """Seconds from the last click/key press to the end of the rerun it caused (page clock)."""
+    end = rerun_done(page, selector, text)
+    return (end - page.evaluate("window.__bench.input")) / 1000
+
+
+def navigate(page, page_name, selector=None, text=None):
+    """Click `page_name` in the sidebar's page list; seconds to its result."""
+    page.locator(f'[data-testid="stSidebarNav"] a[href$="/{page_name}"]').click()
+    return rerun_seconds(page, selector, text)
+
+
+# the measurements
+
+
+def measure(model_path, clicks=10):
+    """Start the server, drive the app, stop the server; a dict of seconds and bytes."""
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    result = {}
+    with sync_playwright() as pw, tempfile.TemporaryFile() as log:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.add_init_script(RECORDER)
+        start = time.perf_counter()  # the browser is up before the clock starts: only the server is timed
+        server = start_server(model_path, port, log)
+        memory = PeakRSS(server.pid)
+        try:
+            wait_healthy(url, server, log)
+            result["server_ready_s"] = time.perf_counter() - start
+            page.goto(url)
+            rerun_done(page, "h1", since=0)
+            result["first_page_s"] = time.perf_counter() - start
+
+            result["sample_page_s"] = navigate(page, "Sample", "h3", "sentences, seed")
+            seconds = []
+            for i in range(clicks):
+                page.get_by_role("button", name="New sentences").click()
+                seconds.append(rerun_seconds(page, "h3", f"seed {i + 1}"))
+            result["sample_click"] = summary(seconds)
+
+            result["interpolate_page_s"] = navigate(page, "Interpolate", "h3", "The path")
+            seconds = []
+            box = page.get_by_label("To", exact=True)
+            for i in range(clicks):
+                box.fill(f"the {'old ' * (i % 3)}man walked home number {i} .")
+                box.press("Enter")
+                seconds.append(rerun_seconds(page, "h3", "The path"))
+            result["interpolate_enter"] = summary(seconds)
+
+            chart = '[data-testid="stPlotlyChart"] .xtitle'
+            result["latent_map_s"] = navigate(page, "Latent_map", chart, "PCA 1")
+            page.get_by_text("UMAP", exact=True).click()
+            result["latent_map_umap_s"] = rerun_seconds(page, chart, "UMAP 1")
+        finally:
+            result["peak_rss_mb"] = memory.stop() / 2**20
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            browser.close()
+    result["clicks"] = clicks
+    return result

@@ -1,0 +1,125 @@
+"""The library calls behind the pages, timed with a loaded model: sample, interpolate, encode,
+project. Each is repeated (median and p95); UMAP is also timed cold, in a new Python process,
+because its first call in a process compiles numba code and that is what the first map costs."""
+
+import itertools
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vae.decode import encode_texts, interpolate, sample_prior
+from vae.train import new_model
+
+from .measure import ROOT, summary, time_runs
+from .training import PTB_MAX_LEN, PTB_MODEL, PTB_VOCAB
+
+# run in a fresh interpreter by cold_projection(). The clock starts after numpy and the projection module
+# are imported (the app has them already) and stops after the fit: `import umap` (numba) is timed.
+COLD_SCRIPT = """
+import json, sys, time
+import numpy as np
+try:
+    from vae.projection import project
+except ImportError:
+    from bench.latency import projector
+    project = projector()
+x = np.load(sys.argv[1])
+start = time.perf_counter()
+project(x, sys.argv[2])
+print(json.dumps({"seconds": time.perf_counter() - start}))
+"""
+
+
+# helpers
+
+
+def projector():
+    """vae.projection.project(x, method) -> (coordinates, fitted); a stand-in with the same call
+    when that module is absent (torch.pca_lowrank, umap-learn directly)."""
+    try:
+        from vae.projection import project
+    except ImportError:
+        def project(x, method="pca"):
+            if method == "pca":
+                x = torch.as_tensor(np.asarray(x, dtype=np.float32))
+                u, s, _ = torch.pca_lowrank(x, q=2)
+                return (u * s).numpy(), None
+            import umap
+            return umap.UMAP(random_state=0).fit_transform(x), None
+    return project
+
+
+def sentence_pairs(texts):
+    """Endless (a, b) pairs of consecutive sentences, so every run interpolates a new path."""
+    pairs = list(zip(texts[0::2], texts[1::2]))
+    return itertools.cycle(pairs)
+
+
+def decoding_runs(trained, texts, repeats, strategy):
+    """sample 10 sentences from the prior (a new seed each run) and a 10-step interpolation."""
+    seeds = itertools.count()
+    pairs = sentence_pairs(texts)
+    lengths = []
+
+    def sample():
+        samples = sample_prior(trained, 10, seed=next(seeds), strategy=strategy, temperature=1.0)
+        lengths.append(max(s.num_words for s in samples) + 1)  # decoder steps: the longest sentence
+
+    def walk():
+        interpolate(trained, *next(pairs), steps=10)
+
+    result = {"sample_10": time_runs(sample, repeats), "interpolate_10": time_runs(walk, repeats)}
+    result["sample_10"]["decode_steps_median"] = float(np.median(lengths))
+    return result
+
+
+# the measurements
+
+
+def interactive(trained, texts, repeats=20, n_encode=5000, umap_runs=5, with_umap=True):
+    """Every interactive latency with the shipped model; `texts` must hold at least n_encode sentences."""
+    result = decoding_runs(trained, texts, repeats, strategy="sample")
+    corpus = texts[:n_encode]
+    encode = time_runs(lambda: encode_texts(trained, corpus), repeats)
+    encode.update(sentences=len(corpus), sentences_per_s=len(corpus) / encode["median_s"])
+    result["encode"] = encode
+    latents = encode_texts(trained, corpus).numpy()  # (N, latent)
+    project = projector()
+    result["pca"] = {**time_runs(lambda: project(latents, "pca"), repeats), "points": len(latents)}
+    if with_umap:
+        # warm: the warm-up call compiles numba in this process, the timed ones reuse it
+        result["umap_warm"] = {**time_runs(lambda: project(latents, "umap"), umap_runs), "points": len(latents)}
+        result["umap_cold"] = {**cold_projection(latents, "umap", umap_runs), "points": len(latents)}
+    return result
+
+
+def cold_projection(latents, method="umap", runs=5):
+    """`method` in `runs` new Python processes: seconds from `import umap` to the fitted map, as
+    measured inside each process (the whole process, interpreter start-up included, is process_s)."""
+    seconds, process_seconds = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "latents.npy"
+        np.save(path, latents)
+        for _ in range(runs):
+            start = time.perf_counter()
+            done = subprocess.run([sys.executable, "-c", COLD_SCRIPT, str(path), method], cwd=ROOT,
+                                  capture_output=True, text=True, check=True)
+            process_seconds.append(time.perf_counter() - start)
+            seconds.append(json.loads(done.stdout.strip().splitlines()[-1])["seconds"])
+    return {**summary(seconds), "process_s": summary(process_seconds)}
+
+
+def ptb_decoding(texts, repeats=20, device=None):
+    """10 greedy samples and a 10-step interpolation at the PTB configuration, to compare with the
+    reference implementation. The model is untrained: it rarely says <eos>, so it decodes all
+    max_len + 1 steps, the worst case (decode_steps_median says how many it took)."""
+    torch.manual_seed(0)
+    trained = new_model(texts, PTB_MODEL, vocab_size=PTB_VOCAB, min_freq=1, max_len=PTB_MAX_LEN)
+    trained.model.to(device or "cpu").eval()
+    return decoding_runs(trained, texts, repeats, strategy="greedy")

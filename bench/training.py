@@ -1,0 +1,100 @@
+"""Trainer throughput in non-pad tokens/s, the FLOPs behind each token, and the share of the matmul
+ceiling that this adds up to.
+
+Two configurations, both on the same fixed slice of the shipped corpus:
+  shipped: the shipped model's own architecture, vocabulary, batch size and objective (from its card);
+  ptb:     the sentence-VAE literature's small setting (GRU, embedding 256, hidden 256, latent 32,
+           batch 32, vocabulary 10k), the one the issue's reference implementation was measured on.
+"""
+
+import statistics
+
+from vae.checkpoint import load_model
+from vae.model import ModelConfig
+from vae.objective import ObjectiveConfig
+from vae.train import TrainConfig, Trainer, new_model
+
+PTB_MODEL = dict(embed_size=256, hidden_size=256, latent_size=32, rnn_type="gru")
+PTB_BATCH, PTB_VOCAB, PTB_MAX_LEN = 32, 10_000, 30
+
+
+# helpers
+
+
+def rnn_flops(input_size, hidden_size, gates, num_layers=1, dirs=1):
+    """Forward FLOPs per token of a stacked (bi)RNN: each gate is W_x x + W_h h, i.e.
+    2 * (input + hidden) * hidden FLOPs (a multiply and an add per weight); the element-wise gate
+    arithmetic is O(hidden) and left out. Layers above the first read the layer below (dirs * hidden)."""
+    total = 0
+    for layer in range(num_layers):
+        layer_input = input_size if layer == 0 else dirs * hidden_size
+        total += dirs * gates * 2 * (layer_input + hidden_size) * hidden_size
+    return total
+
+
+def flops_per_token(config: ModelConfig):
+    """Training FLOPs per real (non-pad) token: forward FLOPs of the encoder RNN (both directions),
+    the decoder RNN (input = embedding + z) and the output projection (hidden -> embedding, then the
+    tied embedding -> vocabulary), times 3 for forward + backward (the backward pass costs about
+    twice the forward: one matmul for the input gradient, one for the weight gradient).
+    Per-sentence work (mu/logvar, z -> initial state) is left out: it is not per token."""
+    gates = 3 if config.rnn_type == "gru" else 4
+    dirs = 2 if config.bidirectional else 1
+    E, H = config.embed_size, config.hidden_size
+    encoder = rnn_flops(E, H, gates, config.num_layers, dirs)
+    decoder = rnn_flops(E + config.latent_size, H, gates, config.num_layers)
+    output = 2 * H * E + 2 * E * config.vocab_size
+    forward = encoder + decoder + output
+    return {"encoder": encoder, "decoder": decoder, "output": output, "forward": forward, "train": 3 * forward}
+
+
+def throughput(trained, texts, batch_size, objective: ObjectiveConfig, ceiling_gflops, window=30, windows=5):
+    """Train `trained` for (windows + 1) * window steps; the trainer's own tokens/s (non-pad tokens,
+    <eos> included) is read once per window, the first window is warm-up, the rest give the median."""
+    config = TrainConfig(steps=window * (windows + 1), batch_size=batch_size, log_every=window)
+    trainer = Trainer(trained, texts, objective, config)
+    reports = []
+    trainer.add_callback(reports.append)
+    trainer.run()
+    rates = [m["tokens_per_s"] for m in reports[1:]]
+    tokens_per_s = statistics.median(rates)
+    flops = flops_per_token(trained.model.config)
+    achieved = tokens_per_s * flops["train"] / 1e9
+    model_config = trained.model.config
+    return {
+        "tokens_per_s": tokens_per_s,
+        "tokens_per_s_windows": rates,
+        "flops_per_token": flops["train"],
+        "flops_per_token_parts": flops,
+        "achieved_gflops": achieved,
+        "efficiency": achieved / ceiling_gflops,
+        "steps": config.steps,
+        "window_steps": window,
+        "batch_size": batch_size,
+        "sentences": len(trainer.train_ids),
+        "mean_tokens_per_sentence": statistics.mean(len(ids) + 1 for ids in trainer.train_ids),  # + <eos>
+        "config": {"rnn_type": model_config.rnn_type, "embed": model_config.embed_size,
+                   "hidden": model_config.hidden_size, "latent": model_config.latent_size,
+                   "layers": model_config.num_layers, "vocab": model_config.vocab_size,
+                   "dropout": model_config.dropout, "max_len": trained.max_len},
+    }
+
+
+# the two configurations
+
+
+def shipped_config(model_path, texts, ceiling_gflops, device=None, **windows):
+    """Throughput of the shipped model's configuration (a fresh copy of it is trained: the copy in
+    use elsewhere is never touched). Batch size and objective come from its card, else the CLI's defaults."""
+    trained = load_model(model_path, device)
+    card = trained.card
+    batch_size = card.get("train", {}).get("batch_size", 64)
+    objective = ObjectiveConfig(**card.get("objective", {}))
+    return throughput(trained, texts, batch_size, objective, ceiling_gflops, **windows)
+
+
+def ptb_config(texts, ceiling_gflops, device=None, **windows):
+    """Throughput of the PTB configuration, vocabulary built from `texts` (10k words when the slice has them)."""
+    trained = new_model(texts, PTB_MODEL, vocab_size=PTB_VOCAB, min_freq=1, max_len=PTB_MAX_LEN)
+    trained.model.to(device or "cpu")
+    return throughput(trained, texts, PTB_BATCH, ObjectiveConfig(), ceiling_gflops, **windows)

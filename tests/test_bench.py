@@ -1,0 +1,93 @@
+"""The benchmark keeps working: `python -m bench --quick` on a tiny model writes every section.
+
+Nothing here is timed; the numbers only have to exist and be positive."""
+
+import json
+
+import numpy as np
+import pytest
+
+from bench import report
+from bench.__main__ import main
+from bench.latency import cold_projection
+from bench.measure import summary
+from bench.training import flops_per_token
+from vae.model import ModelConfig
+
+
+@pytest.fixture(scope="module")
+def quick_results(tiny_model_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "quick.json"
+    assert main(["--quick", "--model", str(tiny_model_dir), "--json", str(out)]) == 0
+    return json.loads(out.read_text())
+
+
+def positive(section, *keys):
+    for key in keys:
+        value = section
+        for part in key.split("."):
+            value = value[part]
+        assert value > 0, key
+
+
+def test_quick_run_measures_the_hardware_ceiling(quick_results):
+    positive(quick_results["hardware"], "gflops", "size")
+
+
+def test_quick_run_measures_training_in_both_configurations(quick_results):
+    for name in ("shipped", "ptb"):
+        positive(quick_results["training"][name], "tokens_per_s", "flops_per_token", "achieved_gflops", "efficiency")
+    ptb = quick_results["training"]["ptb"]["config"]
+    assert (ptb["rnn_type"], ptb["embed"], ptb["hidden"], ptb["latent"]) == ("gru", 256, 256, 32)
+    assert quick_results["training"]["ptb"]["batch_size"] == 32
+
+
+def test_quick_run_measures_every_interactive_latency(quick_results):
+    latency = quick_results["latency"]
+    for name in ("sample_10", "interpolate_10", "encode", "pca"):
+        positive(latency[name], "median_s", "p95_s", "runs")
+    positive(latency, "encode.sentences_per_s")
+    assert "umap_skipped" in latency  # ~15 s of numba compilation has no place in --quick
+    for name in ("sample_10", "interpolate_10"):
+        positive(quick_results["ptb_decoding"][name], "median_s", "p95_s")
+
+
+def test_quick_run_skips_the_browser_and_says_why(quick_results):
+    assert "--quick" in quick_results["app"]["skipped"]
+
+
+def test_quick_run_reports_targets_without_judging_them(quick_results):
+    rows = quick_results["rows"]
+    assert {"name", "text", "target", "met"} <= set(rows[0])
+    assert sum(bool(row["target"]) for row in rows) >= 7
+    assert all(row["met"] is None for row in rows)  # quick sizes are not the issue's sizes
+
+
+def test_flops_per_token_counts_encoder_decoder_and_projection():
+    config = ModelConfig(vocab_size=100, embed_size=4, hidden_size=2, latent_size=3)
+    flops = flops_per_token(config)
+    assert flops["encoder"] == 2 * 3 * 2 * (4 + 2) * 2  # both directions, 3 GRU gates, input embed
+    assert flops["decoder"] == 3 * 2 * (4 + 3 + 2) * 2  # input = embed + latent
+    assert flops["output"] == 2 * 2 * 4 + 2 * 4 * 100  # hidden -> embed -> vocabulary
+    assert flops["train"] == 3 * (flops["encoder"] + flops["decoder"] + flops["output"])
+
+
+def test_lstm_flops_count_four_gates():
+    gru, lstm = (flops_per_token(ModelConfig(vocab_size=10, rnn_type=t)) for t in ("gru", "lstm"))
+    assert lstm["decoder"] * 3 == gru["decoder"] * 4
+
+
+def test_cold_projection_runs_in_a_new_process():
+    result = cold_projection(np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32), "pca", runs=1)
+    assert result["runs"] == 1 and result["median_s"] > 0 and result["process_s"]["median_s"] > result["median_s"]
+
+
+def test_summary_gives_median_and_p95():
+    s = summary([float(i) for i in range(1, 101)])
+    assert s["median_s"] == 50.5 and s["p95_s"] == pytest.approx(95.05) and s["runs"] == 100
+
+
+def test_a_target_is_met_or_missed_on_the_median():
+    assert report.row("x", 40.0, "ms", "{:.0f}", (report.AT_MOST, 50, ""))["met"] is True
+    assert report.row("x", 60.0, "ms", "{:.0f}", (report.AT_MOST, 50, ""))["met"] is False
+    assert report.row("x", 9e3, "tokens/s", "{:.0f}", (report.AT_LEAST, 1e4, ""))["met"] is False
