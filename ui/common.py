@@ -1,0 +1,161 @@
+"""What every page shares: the model in use, the sidebar, and widget state kept in the URL.
+
+The model in use is the one the Train page put in this browser session ("Use this model"), else
+the shipped model, which is loaded once per server process and shared read-only by all sessions.
+"""
+
+import os
+import weakref
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from vae.checkpoint import CheckpointError, TrainedModel, load_model
+from vae.latent_map import weights_fingerprint
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = ROOT / "assets" / "model"
+
+# the Train page's side of the contract: it sets both keys when the user picks "Use this model"
+SESSION_MODEL, SESSION_MODEL_NAME = "session_model", "session_model_name"
+
+
+# the model
+
+
+def shipped_model_path() -> Path:
+    """The shipped model's folder: $TEXT_VAE_MODEL, else assets/model."""
+    return Path(os.environ.get("TEXT_VAE_MODEL") or DEFAULT_MODEL)
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=2)
+def _load_model(path: str, modified: float) -> TrainedModel:
+    # `modified` is only part of the cache key: a model file replaced on disk is loaded afresh
+    return load_model(path)  # onto the GPU when there is one (vae.checkpoint.pick_device)
+
+
+def shipped_model() -> TrainedModel:
+    """The shipped model, loaded once per process; raises CheckpointError if there is none."""
+    path = shipped_model_path()
+    weights = path / "model.safetensors"
+    return _load_model(str(path), weights.stat().st_mtime if weights.is_file() else 0.0)
+
+
+def using_session_model() -> bool:
+    return st.session_state.get(SESSION_MODEL) is not None
+
+
+def current_model() -> TrainedModel:
+    """The model this session works with; raises CheckpointError when it has none."""
+    if using_session_model():
+        return st.session_state[SESSION_MODEL]
+    return shipped_model()
+
+
+_fingerprints = weakref.WeakKeyDictionary()  # nn.Module -> hash of its weights
+
+
+def model_key(trained: TrainedModel) -> str:
+    """A short hash of the weights: what caches of encodings and maps are keyed by, so that a
+    session model and the shipped model never share an entry (hashed once per model object)."""
+    if trained.model not in _fingerprints:
+        _fingerprints[trained.model] = weights_fingerprint(trained.model)
+    return _fingerprints[trained.model]
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"CUDA GPU ({torch.cuda.get_device_name(device)})"
+    if device.type == "mps":
+        return "Apple GPU (MPS)"
+    return "CPU"
+
+
+def missing_model_message(error: Exception) -> str:
+    return (
+        f"**No model to load.** {error}\n\n"
+        f"The app looks for a checkpoint folder in `{shipped_model_path()}` (set the environment "
+        "variable `TEXT_VAE_MODEL` to use another one). To get one:\n"
+        "- train the full model (hours on a CPU): `python -m vae train --corpus "
+        "assets/corpora/train.txt.gz --out assets/model`, or\n"
+        "- train a small one in the browser on the **Train** page and press *Use this model*."
+    )
+
+
+# the sidebar
+
+
+def back_to_shipped_model():
+    st.session_state.pop(SESSION_MODEL, None)
+    st.session_state.pop(SESSION_MODEL_NAME, None)
+
+
+def sidebar(require_model=True) -> TrainedModel | None:
+    """Show the model in use, its device and the global seed; return the model.
+
+    With no model at all, show how to get one and stop the page (or return None if
+    `require_model` is False, for pages that still have something to say)."""
+    try:
+        trained, error = current_model(), None
+    except CheckpointError as e:
+        trained, error = None, e
+    with st.sidebar:
+        navigation()
+        if trained is None:
+            st.markdown("**Model:** none loaded")
+        elif using_session_model():
+            name = st.session_state.get(SESSION_MODEL_NAME) or "trained in this session"
+            st.markdown(f"**Model:** {name}  \n*(trained in this browser session)*")
+            st.button("Back to the shipped model", on_click=back_to_shipped_model)
+        else:
+            st.markdown(f"**Model:** shipped model  \n`{shipped_model_path()}`")
+        if trained is not None:
+            st.markdown(f"**Device:** {device_name(trained.device)}")
+        st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1,
+                        help="Every random choice (sampling, noise) starts from this seed: the same "
+                             "seed and settings give the same sentences.", **in_url("seed"))
+    if trained is None:
+        st.error(missing_model_message(error))
+        if require_model:
+            st.stop()
+    return trained
+
+
+def navigation():
+    """Links to the pages, only when Streamlit's own list is switched off: in the file-based layout
+    that list names the entry page after its file ("streamlit app"); with
+    `[client] showSidebarNavigation = false` in .streamlit/config.toml this one says "Home"."""
+    if st.get_option("client.showSidebarNavigation"):
+        return
+    st.page_link("streamlit_app.py", label="Home")
+    for page in sorted((ROOT / "pages").glob("[0-9]_*.py")):
+        st.page_link(f"pages/{page.name}", label=page.stem.split("_", 1)[1].replace("_", " "))
+    st.divider()
+
+
+def note_if_no_latent(trained: TrainedModel) -> bool:
+    """Warn that the language-model baseline has no code z (its encoder returns zeros), so this
+    page can only show that; True if so."""
+    if trained.model.config.language_model:
+        st.warning("This model is the language-model baseline: it has no latent code z (every sentence "
+                   "gets the same code), so everything on this page looks the same for every sentence.")
+    return trained.model.config.language_model
+
+
+def seed() -> int:
+    return int(st.session_state.get("seed") or 0)
+
+
+def next_seed():
+    """Button callback: new random draws, and a link that still reproduces them."""
+    st.session_state["seed"] = seed() + 1
+
+
+# state in the URL
+
+
+def in_url(key: str) -> dict:
+    """Widget arguments that keep its value in the page's URL under `key`, so a copied link opens
+    the same view (Streamlit drops the parameter while the value is the default)."""
+    return {"key": key, "bind": "query-params"}

@@ -1,0 +1,121 @@
+"""The Latent map page's heavy lifting, cached so that a rerun never redoes it.
+
+Encodings are cached by (model weights, corpus bytes); projections by those plus the method and
+its settings. A shipped corpus with the shipped model needs neither: its map was precomputed
+(scripts/precompute_maps.py) and is read from the model folder.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from vae.data import Corpus, CorpusError, parse_corpus
+from vae.decode import encode_texts
+from vae.latent_map import bytes_fingerprint, load_map, map_path
+from vae.projection import project
+
+from .common import ROOT, model_key, shipped_model_path
+
+CORPORA_DIR = ROOT / "assets" / "corpora"
+SHIPPED_CORPORA = {  # name -> what its labels are
+    "by_source": "source: bible, fortunes, novels, wordnet",
+    "by_author": "novelist: Austen, Dickens, Verne, Wells",
+    "wordnet_topics": "WordNet topic of an example sentence",
+    "bible_books": "group of books of the King James Bible",
+}
+MAX_ROWS = 5_000  # an upload is encoded while the user waits: keep it to seconds
+MAX_BYTES = 2_000_000
+
+
+@dataclass
+class LatentMap:
+    mu: np.ndarray  # (N, latent) posterior means
+    xy: np.ndarray  # (N, 2)
+    projector: object | None  # fitted PCA/UMAP (None while a precomputed UMAP map is shown)
+    precomputed: bool
+
+
+# corpora -> (Corpus, fingerprint of its bytes)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def shipped_corpus(name: str):
+    data = (CORPORA_DIR / f"{name}.csv").read_bytes()
+    return parse_corpus(data, f"{name}.csv"), bytes_fingerprint(data)
+
+
+def uploaded_corpus(uploaded):
+    """Raises CorpusError with a message for the user (too big, malformed, no text column)."""
+    if uploaded.size > MAX_BYTES:
+        raise CorpusError(f"{uploaded.name} is {uploaded.size / 1e6:.1f} MB; the limit is "
+                          f"{MAX_BYTES / 1e6:.0f} MB. Upload at most {MAX_ROWS:,} sentences.")
+    data = uploaded.getvalue()
+    return _parse_upload(data, uploaded.name), bytes_fingerprint(data)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _parse_upload(data: bytes, name: str) -> Corpus:
+    return parse_corpus(data, name, max_rows=MAX_ROWS)
+
+
+# corpus -> codes -> 2-D
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def encoded(model: str, corpus: str, _trained, _texts) -> np.ndarray:
+    """Posterior means (N, latent) of the corpus `corpus` under the model `model` (the two
+    fingerprints are the cache key; the underscored arguments are not hashed)."""
+    bar = st.progress(0.0, text=f"Encoding {len(_texts):,} sentences...")
+    mu = encode_texts(_trained, _texts, batch_size=256,
+                      progress=lambda done, total: bar.progress(done / total, text=f"Encoded {done:,} of {total:,}"))
+    bar.empty()
+    return mu.numpy()
+
+
+@st.cache_resource(max_entries=16, show_spinner="Projecting to 2-D (on a fresh server, UMAP's first fit "
+                                                "compiles code with numba and can take a minute)...")
+def projected(model: str, corpus: str, method: str, n_neighbors: int, min_dist: float, _mu):
+    """(xy, fitted projector), shared read-only across sessions (a UMAP object is not worth
+    pickling on every rerun, which st.cache_data would do)."""
+    return project(_mu, method, n_neighbors, min_dist)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def precomputed(model: str, corpus: str, path: str):
+    return load_map(path, weights=model, corpus=corpus)
+
+
+def latent_map(trained, corpus: Corpus, corpus_key: str, corpus_name: str | None, method: str,
+               n_neighbors=15, min_dist=0.1) -> LatentMap:
+    """The map of `corpus` (`corpus_name` names a shipped corpus, None for an upload)."""
+    key = model_key(trained)
+    saved = None
+    if corpus_name is not None:
+        saved = precomputed(key, corpus_key, str(map_path(shipped_model_path(), corpus_name)))
+    mu = saved["mu"] if saved is not None else encoded(key, corpus_key, trained, corpus.texts)
+    if (method == "umap" and saved is not None
+            and (saved["n_neighbors"], saved["min_dist"]) == (n_neighbors, min_dist)):
+        return LatentMap(mu, saved["umap"], None, True)
+    xy, projector = projected(key, corpus_key, method, n_neighbors, min_dist, mu)
+    return LatentMap(mu, xy, projector, saved is not None)
+
+
+def with_projector(trained, view: LatentMap, corpus_key: str, n_neighbors: int, min_dist: float) -> LatentMap:
+    """The same map with a fitted projector, to place new sentences: fits UMAP on a precomputed
+    map (once; with the same seed it reproduces the precomputed coordinates)."""
+    if view.projector is not None:
+        return view
+    xy, projector = projected(model_key(trained), corpus_key, "umap", n_neighbors, min_dist, view.mu)
+    return LatentMap(view.mu, xy, projector, view.precomputed)
+
+
+def nearest(mu: np.ndarray, z: np.ndarray, k=5):
+    """Indices of the k rows of mu closest (Euclidean, in latent space) to one code z."""
+    distances = np.linalg.norm(mu - z[None], axis=1)
+    return np.argsort(distances)[:k], distances
+
+
+def shipped_corpus_names():
+    return [name for name in SHIPPED_CORPORA if (CORPORA_DIR / f"{name}.csv").is_file()]
+

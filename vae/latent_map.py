@@ -1,0 +1,73 @@
+"""Latent maps: fingerprints, the precomputed maps shipped with a model, and the CSV export.
+
+A shipped corpus's map is computed once by `scripts/precompute_maps.py` and saved next to the model
+as `maps/<corpus>.safetensors`: the posterior means `mu` (N, latent) and the UMAP coordinates
+`umap` (N, 2), with the fingerprints of the weights and of the corpus file in the metadata. A file
+whose fingerprints do not match the model and corpus in use is stale and is ignored.
+(safetensors rather than pickle: loading cannot run code.)
+"""
+
+import csv
+import hashlib
+import io
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import safe_open
+from safetensors.numpy import save_file
+
+MAPS_DIR = "maps"
+UMAP_DEFAULTS = {"n_neighbors": 15, "min_dist": 0.1}
+
+
+def weights_fingerprint(model: torch.nn.Module) -> str:
+    """A short hash of every weight's bytes: the same on CPU and GPU, different after any update."""
+    h = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+    return h.hexdigest()[:16]
+
+
+def bytes_fingerprint(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def map_path(model_dir, corpus_path) -> Path:
+    return Path(model_dir) / MAPS_DIR / f"{Path(corpus_path).stem}.safetensors"
+
+
+def save_map(path, mu, umap_xy, *, weights: str, corpus: str, n_neighbors: int, min_dist: float):
+    """Write a precomputed map; `weights` and `corpus` are the fingerprints it was made from."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {"mu": np.ascontiguousarray(mu, dtype=np.float32),
+               "umap": np.ascontiguousarray(umap_xy, dtype=np.float32)}
+    metadata = {"weights": weights, "corpus": corpus, "n_neighbors": str(n_neighbors), "min_dist": str(min_dist)}
+    save_file(tensors, str(path), metadata=metadata)
+
+
+def load_map(path, *, weights: str, corpus: str):
+    """The map saved at `path` as a dict (mu, umap, n_neighbors, min_dist), or None when there is
+    none, it is unreadable, or it was made from other weights or another corpus file."""
+    try:
+        with safe_open(str(path), framework="np") as f:
+            meta = f.metadata() or {}
+            if meta.get("weights") != weights or meta.get("corpus") != corpus:
+                return None
+            return {"mu": f.get_tensor("mu"), "umap": f.get_tensor("umap"),
+                    "n_neighbors": int(meta["n_neighbors"]), "min_dist": float(meta["min_dist"])}
+    except Exception:  # missing, truncated or foreign file: compute the map live instead
+        return None
+
+
+def map_csv(texts, labels, xy, mu) -> bytes:
+    """text, label, x, y, z0..z{L-1}: one row per sentence, for a download button."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["text", "label", "x", "y"] + [f"z{i}" for i in range(mu.shape[1])])
+    labels = labels if labels is not None else [""] * len(texts)
+    for text, label, (x, y), z in zip(texts, labels, np.asarray(xy).tolist(), np.asarray(mu).tolist()):
+        writer.writerow([text, label, f"{x:.5f}", f"{y:.5f}"] + [f"{v:.5f}" for v in z])
+    return buffer.getvalue().encode("utf-8")

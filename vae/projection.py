@@ -1,0 +1,91 @@
+"""2-D pictures of latent codes: PCA (instant) and UMAP (slow the first time).
+
+Both are fitted on a corpus's posterior means and keep what they learnt, so that a new sentence
+can be placed on the same picture with `transform`. UMAP is imported only when it is used: the
+first `import umap` in a fresh environment compiles numba code for about ten seconds.
+"""
+
+import warnings
+
+import numpy as np
+
+METHODS = ("pca", "umap")
+
+
+class PCA:
+    """Principal components by SVD of the centred data (no scikit-learn needed)."""
+
+    def __init__(self, n_components=2):
+        self.n_components = n_components
+
+    def fit(self, x):
+        x = np.asarray(x, dtype=np.float64)  # (N, D)
+        if len(x) < 2:
+            raise ValueError("PCA needs at least 2 points")
+        self.mean = x.mean(axis=0)
+        _, s, vt = np.linalg.svd(x - self.mean, full_matrices=False)
+        k = min(self.n_components, len(vt))
+        components = vt[:k]
+        # An SVD may return +v or -v; fix the sign (largest loading positive) so the same data
+        # gives the same picture on every machine.
+        signs = np.sign(components[np.arange(k), np.abs(components).argmax(axis=1)])
+        components = components * np.where(signs == 0, 1.0, signs)[:, None]
+        variance = s**2
+        ratio = variance[:k] / variance.sum() if variance.sum() > 0 else np.zeros(k)
+        # fewer dimensions than components (e.g. a 1-D latent): pad with zero axes
+        pad = self.n_components - k
+        self.components = np.vstack([components, np.zeros((pad, x.shape[1]))])  # (n_components, D)
+        self.explained_variance_ratio = np.concatenate([ratio, np.zeros(pad)])
+        return self
+
+    def transform(self, x):
+        """(N, D) -> (N, n_components), with the mean and axes learnt in `fit`."""
+        return (np.asarray(x, dtype=np.float64) - self.mean) @ self.components.T
+
+    def fit_transform(self, x):
+        return self.fit(x).transform(x)
+
+
+class UMAP:
+    """umap-learn's UMAP (McInnes et al. 2018) with a fixed seed, so a map can be reproduced."""
+
+    def __init__(self, n_neighbors=15, min_dist=0.1, seed=0):
+        self.n_neighbors, self.min_dist, self.seed = n_neighbors, min_dist, seed
+
+    def fit(self, x):
+        import umap  # lazy: slow to import (numba), and only needed when asked for
+
+        x = np.asarray(x, dtype=np.float32)
+        if len(x) < 4:
+            raise ValueError("UMAP needs at least 4 points")
+        # a neighbourhood cannot be larger than the data; tiny data sets get a random start because
+        # the spectral initialisation needs more points than it has
+        n_neighbors = max(2, min(self.n_neighbors, len(x) - 1))
+        self.reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=self.min_dist, n_components=2,
+                                 random_state=self.seed, init="spectral" if len(x) > 20 else "random")
+        with warnings.catch_warnings():
+            # "n_jobs overridden to 1 by setting random_state": that is the point of the seed
+            warnings.simplefilter("ignore")
+            self.embedding = self.reducer.fit_transform(x)  # (N, 2)
+        return self
+
+    def transform(self, x):
+        """Place new points (N, D) on the fitted map (umap-learn's own out-of-sample transform)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return self.reducer.transform(np.asarray(x, dtype=np.float32))
+
+    def fit_transform(self, x):
+        return self.fit(x).embedding
+
+
+def project(x, method="pca", n_neighbors=15, min_dist=0.1, seed=0):
+    """Fit a projection on (N, D) codes: (coordinates (N, 2), the fitted projector, whose
+    `transform` places new codes on the same picture). `n_neighbors`, `min_dist`: UMAP only."""
+    if method == "pca":
+        projector = PCA(2).fit(x)
+        return projector.transform(x), projector
+    if method == "umap":
+        projector = UMAP(n_neighbors, min_dist, seed).fit(x)
+        return projector.embedding, projector
+    raise ValueError(f"method must be one of {METHODS}, not {method!r}")

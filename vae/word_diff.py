@@ -1,0 +1,14 @@
+"""Which words changed between two sentences (for the interpolation page's highlighting)."""
+
+import difflib
+
+
+def changed_words(before: str, after: str):
+    """The words of `after`, each paired with True if it is new or different compared with
+    `before`. Words are aligned with difflib, so an inserted word does not mark the rest."""
+    old, new = before.split(), after.split()
+    changed = [True] * len(new)
+    for block in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_matching_blocks():
+        for j in range(block.b, block.b + block.size):
+            changed[j] = False
+    return list(zip(new, changed))
