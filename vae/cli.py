@@ -125,6 +125,7 @@ def cmd_train(args):
         model_config = dict(embed_size=args.embed, hidden_size=args.hidden, latent_size=args.latent,
                             num_layers=args.layers, rnn_type=args.rnn, dropout=args.dropout,
                             autoencoder=args.mode == "ae", language_model=args.mode == "lm")
+        torch.manual_seed(args.seed)  # the initial weights too, not only the training noise
         trained = new_model(texts, model_config, args.vocab_size, args.min_freq, args.max_len)
         objective = ObjectiveConfig(args.kl_schedule, args.kl_warmup, args.beta, args.word_dropout, args.free_bits)
         trainer = Trainer(trained, texts, objective, config)

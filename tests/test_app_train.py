@@ -1,0 +1,118 @@
+"""The Train page in Streamlit's AppTest: start a run, watch it, pause it, use the model elsewhere.
+
+`run_every` never fires in AppTest, so the tests poll by rerunning the script."""
+
+import base64
+import io
+import json
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui import training
+from vae import runner
+from vae.checkpoint import load_model
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def app(tiny_model_dir, monkeypatch):
+    monkeypatch.setenv("TEXT_VAE_MODEL", str(tiny_model_dir))
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=30).run()
+    at.switch_page("pages/4_Train.py").run()
+    assert not at.exception
+    yield at
+    runner.stop_all()
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def status_line(at):
+    return next((m.value for m in at.markdown if " · step " in m.value), "")
+
+
+def chart_points(at):
+    """Points in the first (−ELBO) trace of the metrics chart; plotly >= 6 may store them base64."""
+    charts = at.get("plotly_chart")
+    if not charts:
+        return 0
+    x = json.loads(charts[0].proto.spec)["data"][0].get("x", [])
+    if isinstance(x, dict):  # {"dtype": "i4", "bdata": "..."}
+        return len(np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"]))
+    return len(x)
+
+
+def poll(at, condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not condition(at):
+        assert time.monotonic() < deadline, f"timed out; status: {status_line(at)!r}"
+        time.sleep(0.3)
+        at.run()
+
+
+def test_a_preset_sets_the_knobs(app):
+    button(app, "Preset: Posterior collapse").click().run()
+    assert app.selectbox(key="train_kl_schedule").value == "constant"
+    assert app.slider(key="train_word_dropout").value == 0.0
+    assert app.slider(key="train_free_bits").value == 0.0
+    button(app, "Preset: Fix it").click().run()
+    assert app.selectbox(key="train_kl_schedule").value == "linear"
+    assert app.slider(key="train_word_dropout").value > 0
+    assert app.slider(key="train_free_bits").value > 0
+
+
+def test_start_watch_pause_use_the_model_on_the_sample_page_and_stop(app):
+    app.select_slider(key="train_batch_size").set_value(16)
+    app.number_input(key="train_steps").set_value(5_000)
+    button(app, "Start").click().run()
+    assert not app.exception and not app.error
+    assert "running" in status_line(app)
+    assert button(app, "Start").disabled and app.slider(key="train_beta").disabled  # knobs locked
+
+    poll(app, lambda at: chart_points(at) >= 2)  # the metrics arrive while the script is idle
+    before = chart_points(app)
+    poll(app, lambda at: chart_points(at) > before)
+
+    button(app, "Pause").click().run()
+    assert "paused" in status_line(app)
+    assert not button(app, "Resume").disabled and not button(app, "Step").disabled
+    button(app, "Use this model").click().run()
+    name = app.session_state["session_model_name"]
+    assert name.startswith("trained in this browser, step ")
+    assert app.session_state["session_model"].card["steps"] > 0
+
+    app.switch_page("pages/1_Sample.py").run()
+    assert not app.exception
+    assert any(name in m.value for m in app.sidebar.markdown)
+    assert len(app.table[0].value) == 10  # ten sentences sampled by the trained model
+
+    app.switch_page("pages/4_Train.py").run()  # the run outlived the visit to another page
+    assert "paused" in status_line(app)
+    button(app, "Stop").click().run()
+    assert "stopped" in status_line(app)
+    assert runner.active_runs() == 0
+
+
+def test_a_full_server_says_busy_and_try_again(app, monkeypatch):
+    monkeypatch.setattr(runner, "MAX_RUNS", 0)
+    button(app, "Start").click().run()
+    assert any("busy" in e.value and "Try again" in e.value for e in app.error)
+    assert not app.exception
+
+
+def test_the_download_is_a_loadable_checkpoint(tiny_trained, tmp_path):
+    trained, trainer = tiny_trained
+    run = runner.TrainingRun(trainer)  # never started: the snapshot is the fixture's model
+    with zipfile.ZipFile(io.BytesIO(training.checkpoint_bytes(run))) as zf:
+        assert sorted(zf.namelist()) == sorted(["model.safetensors", "config.json", "tokenizer.json", "card.json"])
+        zf.extractall(tmp_path)
+    loaded = load_model(tmp_path, "cpu")
+    assert loaded.card["steps"] == trainer.step
+    assert len(loaded.tokenizer) == len(trained.tokenizer)

@@ -1,0 +1,38 @@
+"""The Train page in a real browser: the run lives outside the script and the charts poll it."""
+
+import re
+
+import pytest
+from test_browser import screenshot, title
+
+expect = pytest.importorskip("playwright.sync_api").expect
+SLOW = 30_000  # ms; expect() waits 5 s by default, and a CPU busy training can take longer to redraw
+
+# points in the first trace (−ELBO) of the page's plotly chart, as the browser holds them
+CHART_POINTS = "() => document.querySelector('.js-plotly-plot')?.data?.[0]?.x?.length ?? 0"
+
+
+def test_start_shows_the_charts_growing_then_stop_and_use_the_model(app_server, page):
+    page.goto(f"{app_server}/Train")
+    expect(title(page, "Train")).to_be_visible(timeout=SLOW)
+    main = page.get_by_test_id("stMain")  # Streamlit's own header has a "Stop" button while a script runs
+    main.get_by_role("button", name="Start").click()
+    expect(page.get_by_text(re.compile(r"running · step"))).to_be_visible(timeout=SLOW)
+
+    # no clicks from here on: only the fragment's own polling can bring new points
+    page.wait_for_function(f"() => ({CHART_POINTS})() >= 1")
+    for _ in range(2):
+        seen = page.evaluate(CHART_POINTS)
+        page.wait_for_function(f"n => ({CHART_POINTS})() > n", arg=seen)
+    screenshot(page, "train_running")
+
+    main.get_by_role("button", name="Stop").click()
+    expect(page.get_by_text(re.compile(r"stopped · step"))).to_be_visible(timeout=SLOW)
+    main.get_by_role("button", name="Use this model").click()
+    expect(page.get_by_text(re.compile(r"The other pages now use this model"))).to_be_visible(timeout=SLOW)
+
+    # the sidebar's link keeps the browser session (a new URL would start a new one)
+    page.get_by_test_id("stSidebar").get_by_role("link", name="Sample").click()
+    expect(page.get_by_test_id("stSidebar").get_by_text(re.compile(r"trained in this browser, step"))).to_be_visible(
+        timeout=SLOW)
+    expect(page.locator("[data-testid=stTable] tbody tr")).to_have_count(10, timeout=SLOW)

@@ -1,0 +1,196 @@
+"""The background training runner: the controls, the history, the limits, and how it fails."""
+
+import math
+import time
+
+import pytest
+import torch
+from conftest import SENTENCES
+
+from vae import runner
+from vae.objective import ObjectiveConfig
+from vae.runner import RunnerBusy, TrainingRun
+from vae.train import TrainConfig, Trainer, new_model
+
+
+def make_run(steps=40, max_seconds=None, panel_every=1000, panel_texts=(), num_samples=0, **train):
+    trained = new_model(SENTENCES, dict(embed_size=16, hidden_size=32, latent_size=4), min_freq=1, max_len=12)
+    config = TrainConfig(**{"steps": steps, "batch_size": 8, "log_every": 5, **train})
+    trainer = Trainer(trained, SENTENCES, ObjectiveConfig(kl_warmup_steps=10), config)
+    return TrainingRun(trainer, max_seconds, panel_every, panel_texts, num_samples)
+
+
+def wait_until(condition, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+@pytest.fixture(autouse=True)
+def no_runs_left_behind():
+    yield
+    runner.stop_all()
+    wait_until(lambda: runner.active_runs() == 0)
+
+
+def test_a_run_trains_to_its_step_limit_and_finishes():
+    run = make_run(steps=20)
+    assert run.status == "idle"
+    run.start()
+    wait_until(lambda: not run.active)
+    assert run.status == "finished"
+    assert run.steps_done == 20
+    assert "20 steps" in run.message
+
+
+def test_metrics_arrive_in_step_order():
+    run = make_run(steps=30)
+    run.start()
+    wait_until(lambda: not run.active)
+    metrics = run.metrics()
+    assert [m["step"] for m in metrics] == [5, 10, 15, 20, 25, 30]
+    assert all({"elbo", "recon", "kl", "kl_weight", "active_units", "tokens_per_s", "seconds"} <= m.keys()
+               for m in metrics)
+    assert [m["seconds"] for m in metrics] == sorted(m["seconds"] for m in metrics)
+    assert [m["step"] for m in run.metrics(since=4)] == [25, 30]
+
+
+def test_pause_holds_the_run_and_resume_continues_it():
+    run = make_run(steps=10_000)
+    run.start()
+    wait_until(lambda: run.steps_done >= 3)
+    run.pause()
+    assert run.status == "paused"
+    held = run.steps_done
+    time.sleep(0.3)
+    assert run.steps_done == held
+    run.resume()
+    assert run.status == "running"
+    wait_until(lambda: run.steps_done > held + 3)
+
+
+def test_step_trains_one_batch_while_paused():
+    run = make_run(steps=10_000)
+    run.start()
+    run.pause()
+    held = run.steps_done
+    run.step()
+    wait_until(lambda: run.steps_done == held + 1)
+    time.sleep(0.2)
+    assert run.steps_done == held + 1
+    assert run.status == "paused"
+
+
+def test_step_does_nothing_while_running_or_finished():
+    run = make_run(steps=5)
+    run.step()  # idle: nothing to do, nothing queued
+    run.start()
+    wait_until(lambda: not run.active)
+    run.step()
+    time.sleep(0.1)
+    assert run.steps_done == 5
+
+
+def test_stop_ends_the_thread_and_frees_its_slot():
+    run = make_run(steps=10_000)
+    run.start()
+    assert runner.active_runs() == 1
+    wait_until(lambda: run.steps_done >= 2)
+    run.stop()
+    assert run.status == "stopped"
+    assert not run._thread.is_alive()
+    assert runner.active_runs() == 0
+    steps = run.steps_done
+    time.sleep(0.1)
+    assert run.steps_done == steps
+
+
+def test_stop_while_paused_ends_the_run():
+    run = make_run(steps=10_000)
+    run.start()
+    run.pause()
+    run.stop()
+    assert run.status == "stopped"
+    assert runner.active_runs() == 0
+
+
+def test_a_time_limit_ends_the_run_with_a_message():
+    run = make_run(steps=1_000_000, max_seconds=0.3)
+    run.start()
+    wait_until(lambda: not run.active)
+    assert run.status == "finished"
+    assert "time limit" in run.message
+
+
+def test_a_nan_loss_stops_the_run_and_says_why():
+    run = make_run(steps=10_000)
+    with torch.no_grad():
+        run.trainer.model.out_bias.fill_(math.nan)
+    run.start()
+    wait_until(lambda: not run.active)
+    assert run.status == "failed"
+    assert "nan" in run.message.lower() and "learning rate" in run.message
+    assert runner.active_runs() == 0
+
+
+def test_an_exception_in_training_surfaces_as_a_message(monkeypatch):
+    run = make_run(steps=10_000)
+    calls = []
+
+    def broken_step():
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("out of cheese")
+        return None
+
+    monkeypatch.setattr(run.trainer, "train_step", broken_step)
+    run.start()
+    wait_until(lambda: not run.active)
+    assert run.status == "failed"
+    assert "RuntimeError: out of cheese" in run.message
+    assert runner.active_runs() == 0
+
+
+def test_the_server_wide_cap_refuses_a_run_too_many(monkeypatch):
+    monkeypatch.setattr(runner, "MAX_RUNS", 2)
+    first, second, third = make_run(steps=10_000), make_run(steps=10_000), make_run(steps=10_000)
+    first.start()
+    second.start()
+    with pytest.raises(RunnerBusy, match="busy.*[Tt]ry again"):
+        third.start()
+    assert third.status == "idle"
+    first.stop()
+    third.start()  # a slot came free
+    assert third.status == "running"
+
+
+def test_panels_decode_fixed_sentences_and_prior_samples():
+    run = make_run(steps=20, panel_every=10, panel_texts=SENTENCES[:2], num_samples=3)
+    run.start()
+    wait_until(lambda: not run.active)
+    panels = run.panels()
+    assert [p["step"] for p in panels] == [0, 10, 20]
+    assert [s for s, _ in panels[-1]["reconstructions"]] == SENTENCES[:2]
+    assert len(panels[-1]["samples"]) == 3
+    assert run.trainer.model.training  # decoding put the model back in train mode
+
+
+def test_the_snapshot_is_a_frozen_copy_in_eval_mode():
+    run = make_run(steps=10_000)
+    run.start()
+    wait_until(lambda: run.steps_done >= 2)
+    snapshot = run.snapshot_model()
+    frozen = {k: v.clone() for k, v in snapshot.model.state_dict().items()}
+    wait_until(lambda: run.steps_done >= snapshot.card["steps"] + 3)
+    run.stop()
+    assert not snapshot.model.training
+    assert snapshot.model is not run.trainer.model
+    assert all(torch.equal(frozen[k], v) for k, v in snapshot.model.state_dict().items())
+    assert not all(torch.equal(frozen[k], v) for k, v in run.trainer.model.state_dict().items())
+
+
+def test_heldout_sentences_skip_unknown_words_and_odd_lengths():
+    trained = new_model(SENTENCES, dict(embed_size=16, hidden_size=32, latent_size=4), min_freq=1)
+    candidates = ["the cat", "the zebra sat on the mat .", "the cat sat on the mat .", "a dog ran in the park ."]
+    assert runner.heldout_sentences(trained.tokenizer, candidates, n=1) == ["the cat sat on the mat ."]

@@ -1,0 +1,233 @@
+"""A training run in a background thread, so that a web page can start it, poll it and walk away.
+
+    run = TrainingRun(trainer, max_seconds=600, panel_texts=["the cat sat on the mat ."])
+    run.start()              # a thread now owns the Trainer and calls train_step() in a loop
+    run.pause(); run.step()  # one batch while paused
+    run.resume(); run.stop()
+    run.metrics()            # the Trainer's reports so far, in step order (copies)
+    run.panels()             # every `panel_every` steps: reconstructions and prior samples
+    run.snapshot_model()     # a frozen copy of the model, for "use this model" while training goes on
+
+The page never touches the Trainer itself: everything it reads is copied under a lock. Errors in
+the thread (a NaN loss, anything else) end the run with status "failed" and a message. A
+server-wide cap (`MAX_RUNS`) keeps a shared CPU from being swamped by many browser tabs.
+"""
+
+import copy
+import threading
+import time
+import weakref
+
+import torch
+
+from .checkpoint import TrainedModel
+from .decode import reconstruct, sample_prior
+from .tokenizer import UNK_ID
+from .train import NonFiniteLoss, Trainer
+
+MAX_RUNS = 2  # training threads allowed at once in this process (all sessions together)
+STATUSES = ("idle", "running", "paused", "finished", "stopped", "failed")
+
+_slots_lock = threading.Lock()
+_active_runs = 0
+_live_runs = weakref.WeakSet()  # every run started in this process, for stop_all()
+
+
+class RunnerBusy(RuntimeError):
+    """Too many runs are training on this server right now."""
+
+
+def active_runs():
+    return _active_runs
+
+
+def stop_all():
+    """Stop every run of this process (for tests and shutdown)."""
+    for run in list(_live_runs):
+        run.stop()
+
+
+def _take_slot():
+    global _active_runs
+    with _slots_lock:
+        if _active_runs >= MAX_RUNS:
+            raise RunnerBusy(f"The server is busy: {_active_runs} training runs are going on already "
+                             f"(the limit is {MAX_RUNS}). Try again in a few minutes.")
+        _active_runs += 1
+
+
+def _free_slot():
+    global _active_runs
+    with _slots_lock:
+        _active_runs -= 1
+
+
+def heldout_sentences(tokenizer, candidates, n=4, min_words=4, max_words=12):
+    """The first `n` candidates of a readable length whose words are all in the vocabulary: fixed
+    sentences to reconstruct as training goes on (unknown words would only show <unk>)."""
+    chosen = []
+    for text, ids in zip(candidates, tokenizer.encode_batch(candidates)):
+        if min_words <= len(ids) <= max_words and UNK_ID not in ids:
+            chosen.append(text)
+            if len(chosen) == n:
+                break
+    return chosen
+
+
+class TrainingRun:
+    def __init__(self, trainer: Trainer, max_seconds=None, panel_every=100, panel_texts=(),
+                 num_samples=4, threads=1):
+        self.trainer = trainer
+        self.max_steps = trainer.config.steps
+        self.max_seconds = max_seconds  # training time, pauses not counted; None = no limit
+        self.panel_every = panel_every
+        self.panel_texts = list(panel_texts)
+        self.num_samples = num_samples
+        self.threads = threads  # torch threads for this run (a shared CPU server: keep it low)
+        self.status = "idle"
+        self.message = ""
+        self.seconds = 0.0  # time spent training
+        self._lock = threading.Lock()  # guards the model, the history and the status
+        self._wake = threading.Condition(self._lock)
+        self._metrics, self._panels = [], []
+        self._steps_requested = 0  # single steps asked for while paused
+        self._stop_requested = False
+        self._thread = None
+
+    # controls (called from the page's thread)
+
+    def start(self):
+        """Start training in a new thread; raises RunnerBusy when the server is at its cap."""
+        if self._thread is not None:
+            raise RuntimeError("this run was started already; make a new TrainingRun")
+        _take_slot()
+        _live_runs.add(self)
+        self.status = "running"
+        self._thread = threading.Thread(target=self._loop, name="vae-training-run", daemon=True)
+        self._thread.start()
+
+    def pause(self):
+        with self._lock:
+            if self.status == "running":
+                self.status = "paused"
+
+    def resume(self):
+        with self._wake:
+            if self.status == "paused":
+                self.status = "running"
+                self._wake.notify()
+
+    def step(self):
+        """Train on one more batch, while paused."""
+        with self._wake:
+            if self.status == "paused":
+                self._steps_requested += 1
+                self._wake.notify()
+
+    def stop(self, timeout=10.0):
+        """Ask the thread to stop after its current batch and wait for it."""
+        with self._wake:
+            self._stop_requested = True
+            self._wake.notify()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    close = stop  # the release hook of whoever owns the run
+
+    # what the page reads
+
+    @property
+    def active(self):
+        return self.status in ("running", "paused")
+
+    @property
+    def steps_done(self):
+        return self.trainer.step
+
+    def metrics(self, since=0):
+        """The Trainer's metrics dicts (plus `seconds` of training), oldest first."""
+        with self._lock:
+            return [dict(m) for m in self._metrics[since:]]
+
+    def panels(self):
+        """[{"step", "reconstructions": [(sentence, decoded)], "samples": [decoded]}], oldest first."""
+        with self._lock:
+            return copy.deepcopy(self._panels)
+
+    def snapshot_model(self) -> TrainedModel:
+        """A deep copy of the model as it is now, in eval mode; training does not change it."""
+        with self._lock:  # never copy weights halfway through an optimiser step
+            trained = self.trainer.trained
+            model = copy.deepcopy(trained.model).eval()
+            card = {**copy.deepcopy(trained.card), "steps": self.trainer.step}
+        # the tokenizer is never changed by training, so the copy can share it
+        return TrainedModel(model, trained.tokenizer, trained.max_len, card)
+
+    # the thread
+
+    def _loop(self):
+        torch.set_num_threads(self.threads)
+        try:
+            self._panel()  # what the untrained model writes: the "before" picture
+            while True:
+                # deciding and stepping under one lock: once pause() or stop() returns, no new
+                # batch starts
+                with self._wake:
+                    if not self._next_action():
+                        break
+                    started = time.perf_counter()
+                    metrics = self.trainer.train_step()
+                    self.seconds += time.perf_counter() - started
+                    if metrics is not None:
+                        self._metrics.append({**metrics, "seconds": round(self.seconds, 3)})
+                if self.trainer.step % self.panel_every == 0:
+                    self._panel()
+        except NonFiniteLoss as e:
+            self._end("failed", str(e))
+        except Exception as e:  # any error ends the run with its message, never a hung page
+            self._end("failed", f"training failed at step {self.trainer.step + 1}: {type(e).__name__}: {e}")
+        finally:
+            _free_slot()
+
+    def _next_action(self):
+        """Wait while paused; True when the next batch should run, False when the run is over.
+        Called with the lock held (the wait releases it)."""
+        while self.status == "paused" and not self._steps_requested and not self._stop_requested:
+            self._wake.wait()
+        if self._stop_requested:
+            self.status, self.message = "stopped", f"stopped at step {self.trainer.step}"
+            return False
+        if self.trainer.step >= self.max_steps:
+            self.status, self.message = "finished", f"finished: {self.trainer.step} steps"
+            return False
+        if self.max_seconds is not None and self.seconds >= self.max_seconds:
+            self.status = "finished"
+            self.message = (f"stopped at the time limit ({self.max_seconds:.0f} s of training) "
+                            f"after {self.trainer.step} steps")
+            return False
+        if self._steps_requested:
+            self._steps_requested -= 1
+        return True
+
+    def _end(self, status, message):
+        with self._lock:
+            self.status, self.message = status, message
+
+    def _panel(self):
+        """Decode the fixed sentences and a few prior samples with the model in eval mode (no
+        dropout), then put it back in train mode."""
+        if not self.panel_texts and not self.num_samples:
+            return
+        model = self.trainer.model
+        model.eval()
+        try:
+            recon = reconstruct(self.trainer.trained, self.panel_texts) if self.panel_texts else []
+            # the same seed every time: the same z's and noise, so only the model changes
+            samples = sample_prior(self.trainer.trained, self.num_samples, seed=0) if self.num_samples else []
+        finally:
+            model.train()
+        panel = {"step": self.trainer.step,
+                 "reconstructions": [(t, s.text) for t, s in zip(self.panel_texts, recon)],
+                 "samples": [s.text for s in samples]}
+        with self._lock:
+            self._panels.append(panel)
