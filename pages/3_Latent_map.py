@@ -77,7 +77,8 @@ if probe.strip():
 labels = [label or "(no label)" for label in corpus.labels or [""] * len(corpus.texts)]
 points = pd.DataFrame({"x": view.xy[:, 0], "y": view.xy[:, 1], "label": labels,
                        "sentence": ["<br>".join(textwrap.wrap(t, 60)) for t in corpus.texts]})
-palette = px.colors.qualitative.Dark24 if len(set(labels)) > 10 else None  # the default has 10 colours
+# distinct hues (Streamlit's theme would give pairs of similar blues and reds)
+palette = px.colors.qualitative.Dark24 if len(set(labels)) > 10 else px.colors.qualitative.Plotly
 figure = px.scatter(points, x="x", y="y", color="label", custom_data=["sentence"], render_mode="svg",
                     color_discrete_sequence=palette, height=620,
                     labels={"x": f"{method.upper()} 1", "y": f"{method.upper()} 2"})
