@@ -61,7 +61,7 @@ class Trainer:
         self._batches = self._epoch_batches()
         self._window = []  # per-step stats since the last report
         self._window_mu = []
-        self._window_start = time.perf_counter()
+        self._window_seconds = 0.0  # time spent inside train_step: pauses between steps don't count
 
     def add_callback(self, fn):
         """fn(metrics: dict) is called every `log_every` steps."""
@@ -84,6 +84,7 @@ class Trainer:
 
     def train_step(self):
         """One optimiser step on one batch. Returns the metrics dict when one is due, else None."""
+        start = time.perf_counter()
         self.model.train()
         tokens, lengths = self._next_batch()
         weight = kl_weight(self.step, self.objective)
@@ -99,12 +100,12 @@ class Trainer:
         self.step += 1
         self._window.append({**stats, "kl_weight": weight, "tokens": int(lengths.sum())})
         self._window_mu.append(out["mu"].detach())
+        self._window_seconds += time.perf_counter() - start
         if self.step % self.config.log_every == 0 or self.step == self.config.steps:
             return self._report()
         return None
 
     def _report(self):
-        seconds = time.perf_counter() - self._window_start
         n = len(self._window)
         mu = torch.cat(self._window_mu)
         metrics = {
@@ -114,11 +115,10 @@ class Trainer:
             "kl_weight": self._window[-1]["kl_weight"],
             # He et al. 2019: a unit is active if Cov_x(E_q[z_i]) > 0.01; here over the window's batches
             "active_units": int((mu.var(0) > 0.01).sum()) if len(mu) > 1 else 0,
-            "tokens_per_s": sum(w["tokens"] for w in self._window) / max(seconds, 1e-9),
+            "tokens_per_s": sum(w["tokens"] for w in self._window) / max(self._window_seconds, 1e-9),
             "lr": self.optimizer.param_groups[0]["lr"],
         }
-        self._window, self._window_mu = [], []
-        self._window_start = time.perf_counter()
+        self._window, self._window_mu, self._window_seconds = [], [], 0.0
         for fn in self.callbacks:
             fn(metrics)
         return metrics
