@@ -11,6 +11,8 @@ import pytest
 from conftest import SCREENSHOTS, SENTENCES, streamlit_server
 
 expect = pytest.importorskip("playwright.sync_api").expect
+# a loaded CI machine can take many seconds for a first encoding or chart: wait up to 30 s, not 5
+expect.set_options(timeout=30_000)
 
 
 def screenshot(page, name):
