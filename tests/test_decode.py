@@ -4,6 +4,7 @@ from conftest import SENTENCES
 
 from vae.decode import (
     InputError,
+    generate,
     interpolate,
     interpolation_path,
     reconstruct,
@@ -102,3 +103,16 @@ def test_unknown_and_overlong_sentences_get_notices(tiny_trained):
     assert "first" in notes[0]
     _, notes = sentence_ids(trained, "the zebra sat")
     assert "zebra" in notes[0]
+
+
+def test_unk_is_never_generated_unless_allowed(tiny_trained):
+    trained, _ = tiny_trained
+    z = torch.zeros(3, trained.model.config.latent_size)
+    with torch.no_grad():
+        trained.model.out_bias[1] += 100.0  # make <unk> overwhelmingly likely
+    try:
+        assert all("<unk>" not in s.text for s in generate(trained, z, strategy="greedy"))
+        assert all("<unk>" in s.text for s in generate(trained, z, strategy="greedy", allow_unk=True))
+    finally:
+        with torch.no_grad():
+            trained.model.out_bias[1] -= 100.0

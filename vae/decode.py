@@ -80,11 +80,13 @@ def encode_texts(trained: TrainedModel, texts, batch_size=512, progress=None):
 
 @torch.inference_mode()
 def generate(trained: TrainedModel, z, strategy="sample", temperature=1.0, top_k=20, top_p=0.9,
-             max_len=None, generator=None):
+             max_len=None, generator=None, allow_unk=False):
     """Decode a batch of latent codes z (B, latent) into Samples, one token at a time.
 
     `temperature` divides the decoder's logits before the softmax: < 1 sharpens the distribution
-    (safer, more repetitive text), > 1 flattens it. "greedy" takes the most likely word."""
+    (safer, more repetitive text), > 1 flattens it. "greedy" takes the most likely word.
+    <unk> stands for every rare word at once, so it is often the likeliest token of a small model;
+    it is never chosen unless `allow_unk` (log-probabilities are still the model's own)."""
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, not {strategy!r}")
     model, max_len = trained.model, max_len or trained.max_len
@@ -95,13 +97,15 @@ def generate(trained: TrainedModel, z, strategy="sample", temperature=1.0, top_k
     out = torch.empty(B, max_len + 1, dtype=torch.long, device=model.device)
     logprob = torch.zeros(B, device=model.device)
     done = torch.zeros(B, dtype=torch.bool, device=model.device)
+    unk = torch.tensor([UNK_ID], device=model.device)
     for t in range(max_len + 1):
         logits, state = model.decoder_step(inputs, z, state)
         logits = logits.float()
         if t == max_len:  # out of room: end the sentence here
             inputs = torch.full_like(inputs, EOS_ID)
         else:
-            inputs = pick_next(logits, strategy, temperature, top_k, top_p, generator)
+            choose_from = logits if allow_unk else logits.index_fill(1, unk, -math.inf)
+            inputs = pick_next(choose_from, strategy, temperature, top_k, top_p, generator)
         log_probs = torch.log_softmax(logits, dim=-1)
         logprob += torch.where(done, 0.0, log_probs.gather(1, inputs[:, None])[:, 0])
         out[:, t] = inputs

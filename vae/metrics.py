@@ -94,13 +94,14 @@ def active_units(mu, threshold=0.01):
 
 @torch.inference_mode()
 def reconstruction_quality(trained: TrainedModel, texts, batch_size=256):
-    """Greedy decoding of each posterior mean vs the input: token accuracy and corpus BLEU."""
+    """Greedy decoding of each posterior mean vs the input: token accuracy and corpus BLEU.
+    <unk> may be decoded here: a reference's rare words are <unk> to the model too."""
     tokenizer = trained.tokenizer
     references, hypotheses, correct, total = [], [], 0, 0
     for start in range(0, len(texts), batch_size):
         chunk = texts[start : start + batch_size]
         mu = encode_texts(trained, chunk)
-        for text, sample in zip(chunk, generate(trained, mu, strategy="greedy")):
+        for text, sample in zip(chunk, generate(trained, mu, strategy="greedy", allow_unk=True)):
             ref = tokenizer.tokens(tokenizer.encode(text, trained.max_len))
             hyp = tokenizer.tokens(tokenizer.encode(sample.text))
             # position-wise match over the reference, counting the end of the sentence as a token
