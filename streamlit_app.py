@@ -101,9 +101,14 @@ if trained is not None:
                  "mutual information I(x;z)": metrics.get("mi"),
                  "reconstruction BLEU": recon.get("bleu"), "reconstruction token accuracy": recon.get("token_accuracy"),
                  "distinct-1 of prior samples": diversity.get("distinct_1"),
-                 "distinct-2 of prior samples": diversity.get("distinct_2")}
+                 "distinct-2 of prior samples": diversity.get("distinct_2"),
+                 "NLL of the language-model baseline (the same decoder without z)":
+                     (card.get("baseline_lm") or {}).get("iw_nll")}
         st.markdown("\n".join(f"- {name}: {value:.3f}" for name, value in extra.items() if value is not None))
         st.caption(f"On `{metrics.get('corpus', '?')}`, {metrics.get('sentences', '?')} sentences.")
+        if card.get("samples"):
+            st.markdown("**Prior samples, as they came out** (`" + card.get("samples_settings", "") + "`):\n"
+                        + "\n".join(f"- {text}" for text in card["samples"]))
     else:
         st.info("Not measured yet. Measure it with `python -m vae evaluate --model <folder> "
                 "--corpus assets/corpora/test.txt.gz --update-card`.")
