@@ -116,3 +116,12 @@ def test_unk_is_never_generated_unless_allowed(tiny_trained):
     finally:
         with torch.no_grad():
             trained.model.out_bias[1] -= 100.0
+
+
+def test_sampling_follows_the_distribution():
+    from vae.decode import pick_next
+
+    logits = torch.log(torch.tensor([[0.7, 0.0, 0.2, 0.1]])).repeat(20_000, 1)
+    picks = pick_next(logits, "sample", 1.0, 0, 1.0, torch.Generator().manual_seed(0))
+    freq = torch.bincount(picks, minlength=4).float() / len(picks)
+    torch.testing.assert_close(freq, torch.tensor([0.7, 0.0, 0.2, 0.1]), atol=0.015, rtol=0)

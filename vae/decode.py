@@ -135,8 +135,11 @@ def pick_next(logits, strategy, temperature, top_k, top_p, generator):
         outside = probs.cumsum(-1) - probs > top_p  # the top word always stays
         sorted_logits = sorted_logits.masked_fill(outside, -math.inf)
         logits = torch.full_like(logits, -math.inf).scatter(1, order, sorted_logits)
-    probs = torch.softmax(logits, dim=-1)
-    return torch.multinomial(probs, 1, generator=generator)[:, 0]
+    # Inverse-CDF sampling: one uniform number per row. torch.multinomial draws an exponential for
+    # every word of the vocabulary, which made it the slowest part of a decoding step.
+    cdf = torch.softmax(logits, dim=-1).cumsum(dim=-1)
+    u = torch.rand(logits.size(0), 1, generator=generator, device=logits.device) * cdf[:, -1:]
+    return torch.searchsorted(cdf, u, right=True)[:, 0].clamp_max(logits.size(-1) - 1)
 
 
 def make_generator(trained: TrainedModel, seed):
