@@ -16,9 +16,12 @@ import random
 import re
 import struct
 import subprocess
+import sys
 import warnings
 import zlib
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for vae.tokenizer, run from anywhere
 
 WORDNET_DIR = Path("/usr/share/wordnet")
 FORTUNE_DIR = Path("/usr/share/games/fortunes")
@@ -32,6 +35,21 @@ COPYRIGHT_FILES = {  # notices that must travel with the derived files
     "janeaustenr (r-cran-janeaustenr)": "usr/share/doc/r-cran-janeaustenr/copyright",
 }
 MIN_WORDS, MAX_WORDS = 3, 30
+# The training corpus of the shipped model is the modern, short part of each split: 4-15 words, no
+# Bible verses, no WordNet glosses (noun phrases, not sentences) and no Early Modern English. Long
+# and archaic sentences made the first model spend its capacity on register instead of words.
+MODERN_MIN_WORDS, MODERN_MAX_WORDS = 4, 15
+ARCHAIC = set("""thee thou thy thine ye hath doth dost hast shalt wilt wouldst shouldst couldst canst
+saith unto thereof therein wherefore whence hither thither yea nay ere oft behold verily begat
+whither wherein hitherto methinks prithee betwixt""".split())
+NOT_ARCHAIC_ETH = {"beneath", "teeth", "death", "breath", "seth", "beth", "meth", "twentieth",
+                   "thirtieth", "fortieth", "fiftieth", "sixtieth", "seventieth", "eightieth",
+                   "ninetieth", "hundredth", "elizabeth", "macbeth", "kenneth", "gareth", "bequeath"}
+# A sentence with a word outside the COMMON_WORDS most frequent words of the (modern, short) training
+# split is left out of every split: a 32-number code cannot spell rare names anyway, and people type
+# everyday words into the app. Without this, 6.9% of held-out tokens were <unk> at 10k words.
+COMMON_WORDS = 10_000
+VOCAB_SIZES = (8_000, 10_000, 12_000)  # the held-out <unk> share is printed for each
 N_HELDOUT = 2000  # sentences in each of test and valid
 # No source may be more than this share of the corpus. At 0.30 the corpus is only ~112k sentences
 # (fortunes and the Bible give ~22k each), so WordNet glosses get a little more room.
@@ -302,6 +320,41 @@ def cap_sources(records, max_share, rng):
     return kept
 
 
+def is_modern_short(record):
+    """True for a training sentence of the shipped model: see MODERN_MIN_WORDS and ARCHAIC."""
+    if record.source == "bible" or record.detail == "gloss":
+        return False
+    words = record.text.split()
+    if not MODERN_MIN_WORDS <= len(words) <= MODERN_MAX_WORDS:
+        return False
+    lowered = {w.strip(".,;:!?\"'()-").lower() for w in words}
+    archaic_eth = {w for w in lowered if len(w) > 4 and w.endswith("eth") and w not in NOT_ARCHAIC_ETH}
+    return not (lowered & ARCHAIC or archaic_eth)
+
+
+def common_words_only(train, *heldout, size=COMMON_WORDS):
+    """Drop sentences with a word outside the `size` most frequent of `train` (the model's tokenizer
+    decides what a word is). The vocabulary comes from train alone, so held-out text stays unseen."""
+    from vae.tokenizer import UNK_ID, WordTokenizer
+    tokenizer = WordTokenizer.train([r.text for r in train], size, min_freq=1)
+
+    def keep(split):
+        ids = tokenizer.encode_batch([r.text for r in split])
+        return [r for r, x in zip(split, ids) if UNK_ID not in x]
+    return [keep(split) for split in (train, *heldout)]
+
+
+def unknown_rates(train_texts, heldout_texts, sizes=VOCAB_SIZES):
+    """{vocabulary size: share of held-out tokens (words + punctuation) that are <unk>}."""
+    from vae.tokenizer import UNK_ID, WordTokenizer  # the model's own tokenizer, so the figure is exact
+    rates = {}
+    for size in sizes:
+        tokenizer = WordTokenizer.train(train_texts, size)
+        ids = [i for x in tokenizer.encode_batch(heldout_texts) for i in x]
+        rates[size] = sum(i == UNK_ID for i in ids) / max(len(ids), 1)
+    return rates
+
+
 def balanced(records, label_of, per_label, rng, labels=None):
     """Up to per_label random (text, label) rows for each label, shuffled together."""
     groups = collections.defaultdict(list)
@@ -392,14 +445,17 @@ def main():
     corpus = cap_sources(list(pool), args.max_share, rng)
     rng.shuffle(corpus)
     test, valid, train = corpus[:N_HELDOUT], corpus[N_HELDOUT:2 * N_HELDOUT], corpus[2 * N_HELDOUT:]
-    for name, split in [("train", train), ("valid", valid), ("test", test)]:
-        write_gz(args.out / f"{name}.txt.gz", [r.text for r in split])
     short = [r.text for r in train if len(r.text.split()) <= 15]
     tiny = rng.sample(short, 2000)
+    # labelled corpora for the latent map: anything but the held-out sentences, filtered or not
+    heldout = {r.text.lower() for r in test + valid}
+    # the held-out splits are cut before filtering, so no training sentence can leak into them
+    test, valid, train = ([r for r in split if is_modern_short(r)] for split in (test, valid, train))
+    train, valid, test = common_words_only(train, valid, test)
+    for name, split in [("train", train), ("valid", valid), ("test", test)]:
+        write_gz(args.out / f"{name}.txt.gz", [r.text for r in split])
     (args.out / "tiny_train.txt").write_text("\n".join(tiny) + "\n", encoding="utf-8")
 
-    # labelled corpora for the latent map: anything but the held-out sentences
-    heldout = {r.text.lower() for r in test + valid}
     free = [r for r in pool if r.text.lower() not in heldout]
     labelled = {
         "by_source": balanced(free, lambda r: r.source, 750, rng),
@@ -417,6 +473,9 @@ def main():
     write_readme_counts(args.out, args, raw, pool, corpus, splits, tiny, labelled)
     write_licenses(args.out, args.r_packages)
     print((args.out / "README.md").read_text().split(COUNTS_BEGIN)[1].split(COUNTS_END)[0])
+    rates = unknown_rates([r.text for r in train], [r.text for r in valid + test])
+    print("held-out <unk> share by vocabulary size: "
+          + ", ".join(f"{size:,}: {rate:.2%}" for size, rate in rates.items()))
 
 if __name__ == "__main__":
     main()

@@ -4,6 +4,7 @@
     config.json         ModelConfig and max_len
     tokenizer.json      the vocabulary (Hugging Face tokenizers format)
     card.json           the model card: data, training command, steps, measured metrics
+    density.safetensors optional: a Gaussian mixture fitted to the training codes (vae/density.py)
 """
 
 import io
@@ -13,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file, save_file
 from safetensors.torch import load_model as load_weights
 from safetensors.torch import save_model as save_weights
 
@@ -21,6 +23,7 @@ from .tokenizer import WordTokenizer
 
 FORMAT = "text-vae/1"
 FILES = ("model.safetensors", "config.json", "tokenizer.json", "card.json")
+DENSITY_FILE = "density.safetensors"
 
 
 class CheckpointError(ValueError):
@@ -35,6 +38,7 @@ class TrainedModel:
     tokenizer: WordTokenizer
     max_len: int = 30  # longest sentence, in words, that is encoded or generated
     card: dict = field(default_factory=dict)
+    density: dict | None = None  # tensors of a Gaussian mixture over training codes, if one was fitted
 
     @property
     def device(self):
@@ -60,6 +64,8 @@ def save_checkpoint(trained: TrainedModel, path):
     (path / "config.json").write_text(json.dumps(config, indent=2))
     trained.tokenizer.save(path / "tokenizer.json")
     save_card(path, trained.card)
+    if trained.density is not None:
+        save_file({k: v.contiguous() for k, v in trained.density.items()}, str(path / DENSITY_FILE))
 
 
 def save_card(path, card: dict):
@@ -83,6 +89,9 @@ def load_model(path, device=None) -> TrainedModel:
         model = SentenceVAE(ModelConfig(**{k: v for k, v in config["model"].items() if k in known}))
         load_weights(model, str(path / "model.safetensors"))
         tokenizer = WordTokenizer.load(path / "tokenizer.json")
+        density = load_file(str(path / DENSITY_FILE)) if (path / DENSITY_FILE).is_file() else None
+        if density is not None and density["means"].shape[1] != model.config.latent_size:
+            raise CheckpointError(f"{path}: {DENSITY_FILE} does not fit the latent size")
     except CheckpointError:
         raise
     except Exception as e:
@@ -91,13 +100,14 @@ def load_model(path, device=None) -> TrainedModel:
     if len(tokenizer) != model.config.vocab_size:
         raise CheckpointError(f"{path}: tokenizer has {len(tokenizer)} words, model expects {model.config.vocab_size}")
     model.to(pick_device(device)).eval()
-    return TrainedModel(model, tokenizer, config.get("max_len", 30), card)
+    return TrainedModel(model, tokenizer, config.get("max_len", 30), card, density)
 
 
 def checkpoint_zip(path) -> bytes:
     """The checkpoint folder as zip bytes (for a download button)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in FILES:
-            zf.write(Path(path) / name, name)
+        for name in FILES + (DENSITY_FILE,):
+            if (Path(path) / name).is_file():
+                zf.write(Path(path) / name, name)
     return buffer.getvalue()

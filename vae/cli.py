@@ -19,7 +19,7 @@ from .data import CorpusError, read_corpus
 from .decode import STRATEGIES, InputError, encode_texts, interpolate, sample_near, sample_prior
 from .metrics import evaluate, reconstruction_quality, sample_diversity
 from .objective import SCHEDULES, ObjectiveConfig
-from .train import NonFiniteLoss, TrainConfig, Trainer, new_model
+from .train import PRECISIONS, NonFiniteLoss, TrainConfig, Trainer, new_model
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "model"
 
@@ -64,6 +64,12 @@ def build_parser():
     p.add_argument("--beta", type=float, default=1.0)
     p.add_argument("--word-dropout", type=float, default=0.0)
     p.add_argument("--free-bits", type=float, default=0.0, help="nats per latent dimension")
+    p.add_argument("--ae-pretrain", type=int, default=0,
+                   help="first steps as a deterministic autoencoder, before the KL anneal (Li et al. 2019)")
+    p.add_argument("--bag-of-words", type=float, default=0.0,
+                   help="weight of a bag-of-words loss from z (Zhao et al. 2017); 0 = no such head")
+    p.add_argument("--precision", choices=PRECISIONS, default="auto",
+                   help="auto = bf16 autocast where the CPU or GPU supports it, else fp32")
     p.add_argument("--vocab-size", type=int, default=10_000)
     p.add_argument("--min-freq", type=int, default=2)
     p.add_argument("--max-len", type=int, default=30, help="sentences are truncated to this many words")
@@ -117,17 +123,20 @@ def cmd_train(args):
     texts = read_corpus(args.corpus).texts
     out = Path(args.out)
     config = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                         log_every=args.log_every)
+                         log_every=args.log_every, precision=args.precision)
     if args.resume and (out / "trainer_state.json").is_file():
         trainer = Trainer.resume(out, texts, config)
         trainer.trained.card["train"] = asdict(config)  # e.g. a new total number of steps
     else:
         model_config = dict(embed_size=args.embed, hidden_size=args.hidden, latent_size=args.latent,
                             num_layers=args.layers, rnn_type=args.rnn, dropout=args.dropout,
-                            autoencoder=args.mode == "ae", language_model=args.mode == "lm")
+                            autoencoder=args.mode == "ae", language_model=args.mode == "lm",
+                            bag_of_words=args.bag_of_words > 0)
         torch.manual_seed(args.seed)  # the initial weights too, not only the training noise
         trained = new_model(texts, model_config, args.vocab_size, args.min_freq, args.max_len)
-        objective = ObjectiveConfig(args.kl_schedule, args.kl_warmup, args.beta, args.word_dropout, args.free_bits)
+        objective = ObjectiveConfig(kl_schedule=args.kl_schedule, kl_warmup_steps=args.kl_warmup, beta=args.beta,
+                                    word_dropout=args.word_dropout, free_bits=args.free_bits,
+                                    ae_pretrain_steps=args.ae_pretrain, bag_of_words=args.bag_of_words)
         trainer = Trainer(trained, texts, objective, config)
         trainer.trained.card.update(
             training_corpus=str(args.corpus), training_sentences=len(trainer.train_ids),

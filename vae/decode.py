@@ -13,6 +13,7 @@ from .data import sorted_batches, to_batch
 from .tokenizer import BOS_ID, EOS_ID, UNK_ID
 
 STRATEGIES = ("greedy", "sample", "top-k", "top-p")
+SOURCES = ("prior", "mixture")  # where sample_prior draws z: N(0, I), or the fitted mixture (density.py)
 
 
 class InputError(ValueError):
@@ -149,10 +150,20 @@ def make_generator(trained: TrainedModel, seed):
 # the pages' walks
 
 
-def sample_prior(trained: TrainedModel, n, seed=0, **decoding):
-    """n sentences decoded from z ~ p(z) = N(0, I)."""
+def sample_prior(trained: TrainedModel, n, seed=0, source="prior", **decoding):
+    """n sentences decoded from z ~ p(z) = N(0, I), or from the Gaussian mixture fitted to the
+    training codes (source="mixture"; see vae/density.py)."""
+    from .density import sample_density  # density imports this module
+
+    if source not in SOURCES:
+        raise InputError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
     generator = make_generator(trained, seed)
-    z = torch.randn(n, trained.model.config.latent_size, generator=generator, device=trained.device)
+    if source == "mixture":
+        if trained.density is None:
+            raise InputError("This model has no fitted mixture of training codes; sample from the prior.")
+        z = sample_density(trained.density, n, generator, trained.device)
+    else:
+        z = torch.randn(n, trained.model.config.latent_size, generator=generator, device=trained.device)
     return generate(trained, z, generator=generator, **decoding)
 
 

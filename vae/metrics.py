@@ -3,9 +3,11 @@
 - ELBO, reconstruction and KL in nats per sentence (one z sample per sentence);
 - NLL by importance sampling with k samples from q(z|x) (Burda et al. 2016), and perplexity
   exp(total NLL / total tokens), tokens = words + one <eos> per sentence;
-- mutual information I(x; z) and active units, as in He et al. 2019;
-- reconstruction from the posterior mean: token accuracy and BLEU (sacrebleu);
-- diversity of prior samples: distinct-1/2 (Li et al. 2016) and the share copied from training data.
+- mutual information I(x; z) and active units, as in He et al. 2019, and the KL of each dimension;
+- reconstruction from the posterior mean, decoded greedily as the app does: exact match, token
+  accuracy and BLEU (sacrebleu), overall and by sentence length;
+- prior samples: distinct-1/2 (Li et al. 2016), the share copied from training data, the share of
+  empty ones, and fluency as their perplexity under a language-model baseline.
 """
 
 import math
@@ -16,7 +18,7 @@ import torch
 from .checkpoint import TrainedModel
 from .data import sorted_batches, to_batch
 from .decode import encode_texts, generate, sample_prior
-from .model import gaussian_log_density
+from .model import gaussian_kl, gaussian_log_density
 
 
 @torch.inference_mode()
@@ -26,21 +28,23 @@ def evaluate(trained: TrainedModel, texts, iw_samples=100, batch_size=64, seed=0
     cfg = model.config
     torch.manual_seed(seed)
     ids_list = [x for x in trained.tokenizer.encode_batch(texts, trained.max_len) if x]
-    totals = {"recon": 0.0, "kl": 0.0, "iw_nll": 0.0, "mi": 0.0}
-    num_tokens, all_mu = 0, []
+    totals = {"recon": 0.0, "kl": 0.0, "iw_nll": 0.0}
+    num_tokens, all_mu, all_logvar = 0, [], []
+    kl_per_dim = torch.zeros(cfg.latent_size)
     batches = sorted_batches([len(x) for x in ids_list], batch_size)
     for n, batch in enumerate(batches):
         tokens, lengths = to_batch([ids_list[i] for i in batch], model.device)
         out = model(tokens, lengths)
         totals["recon"] += out["recon"].sum().item()
         totals["kl"] += out["kl"].sum().item()
-        totals["mi"] += mutual_information(out["mu"], out["logvar"]) * len(batch)
+        kl_per_dim += out["kl"].float().sum(0).cpu()
         if cfg.language_model:  # no latent: the NLL is exact
             totals["iw_nll"] += out["recon"].sum().item()
         elif not cfg.autoencoder:  # an AE defines no density, so it has no NLL
             totals["iw_nll"] += iw_nll(model, tokens, lengths, out["mu"], out["logvar"], iw_samples).sum().item()
         num_tokens += int(lengths.sum())
         all_mu.append(out["mu"].float().cpu())
+        all_logvar.append(out["logvar"].float().cpu())
         if progress:
             progress(n + 1, len(batches))
     N = len(ids_list)
@@ -51,7 +55,16 @@ def evaluate(trained: TrainedModel, texts, iw_samples=100, batch_size=64, seed=0
         result["ppl"] = None
     else:
         result["ppl"] = math.exp(totals["iw_nll"] / num_tokens)
-    result["active_units"] = active_units(torch.cat(all_mu))
+    mu, logvar = torch.cat(all_mu), torch.cat(all_logvar)
+    result["kl_per_dim"] = [round(v, 4) for v in (kl_per_dim / N).tolist()]
+    if cfg.autoencoder or cfg.language_model:
+        result["mi"] = result["mi_upper_bound"] = None
+    else:
+        result["mi"] = mutual_information(mu, logvar)
+        result["mi_upper_bound"] = mutual_information_upper_bound(mu, logvar)
+    result["mi_estimator"] = (f"He et al. 2019 over all {N} sentences (at most log N = {math.log(max(N, 1)):.2f});"
+                              " upper bound: mean KL - KL(moment-matched Gaussian of q(z) || p(z))")
+    result["active_units"] = active_units(mu)
     result["latent_size"] = cfg.latent_size
     result["sentences"], result["tokens"] = N, num_tokens
     result["estimator"] = "exact (no latent)" if cfg.language_model else f"importance sampling, k={iw_samples}"
@@ -76,15 +89,31 @@ def iw_nll(model, tokens, lengths, mu, logvar, k, chunk=50):
     return -(torch.logsumexp(torch.cat(log_w), dim=0) - math.log(k))
 
 
-def mutual_information(mu, logvar):
-    """I(x; z) under q on one batch (He et al. 2019, eq. 4's estimator):
-    E_x E_q(z|x) [log q(z|x)] - E_q(z) [log q(z)], with q(z) approximated by the batch's mixture."""
-    B, L = mu.shape
+def mutual_information(mu, logvar, chunk=256):
+    """I(x; z) under q over a whole evaluation set (He et al. 2019, eq. 4's estimator):
+    E_x E_q(z|x) [log q(z|x)] - E_q(z) [log q(z)], q(z) being the mixture of all N posteriors.
+
+    Taken over every sentence, not per batch: a batch of 64 caps the estimate at log 64 = 4.16 nats.
+    Over N sentences it is still at most log N, the entropy of the evaluation set itself."""
+    N, L = mu.shape
     neg_entropy = (-0.5 * L * math.log(2 * math.pi) - 0.5 * (1 + logvar).sum(-1)).mean()
-    z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)  # one z per x, (B, L)
-    log_q_all = gaussian_log_density(z[:, None], mu[None], logvar[None])  # (B z's, B posteriors)
-    log_qz = torch.logsumexp(log_q_all, dim=1) - math.log(B)
+    z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)  # one z per x, (N, L)
+    log_qz = torch.cat([torch.logsumexp(gaussian_log_density(z[i:i + chunk, None], mu[None], logvar[None]), dim=1)
+                        for i in range(0, N, chunk)]) - math.log(N)
     return (neg_entropy - log_qz.mean()).item()
+
+
+def mutual_information_upper_bound(mu, logvar):
+    """I(x; z) = E_x KL(q(z|x) || p(z)) - KL(q(z) || p(z)) (Hoffman & Johnson 2016). Among densities
+    with q(z)'s mean and covariance the Gaussian g has the most entropy, and E[log p(z)] depends on
+    those moments only, so KL(q(z) || p) >= KL(g || p): subtracting KL(g || p) bounds I from above,
+    with no log N cap."""
+    mean_kl = gaussian_kl(mu, logvar).sum(-1).mean()
+    m = mu.mean(0).double()
+    cov = torch.cov(mu.T.double()) + torch.diag(logvar.exp().mean(0).double())  # total covariance of q(z)
+    L = mu.size(1)
+    kl_g = 0.5 * (torch.trace(cov) + m @ m - L - torch.logdet(cov))  # KL(N(m, cov) || N(0, I))
+    return (mean_kl - kl_g).item()
 
 
 def active_units(mu, threshold=0.01):
@@ -92,26 +121,55 @@ def active_units(mu, threshold=0.01):
     return int((mu.var(0) > threshold).sum()) if len(mu) > 1 else 0
 
 
+LENGTH_BUCKETS = {"<=8 words": (1, 8), "9-12 words": (9, 12), "13-15 words": (13, 15)}
+
+
+def num_words(tokens):
+    """Words in a token list, punctuation not counted ("i love it ." has 3)."""
+    return sum(any(c.isalnum() for c in t) for t in tokens)
+
+
 @torch.inference_mode()
-def reconstruction_quality(trained: TrainedModel, texts, batch_size=256):
-    """Greedy decoding of each posterior mean vs the input: token accuracy and corpus BLEU.
-    <unk> may be decoded here: a reference's rare words are <unk> to the model too."""
+def reconstructions(trained: TrainedModel, texts, allow_unk=False, batch_size=256):
+    """[(input tokens, tokens read back)] for greedy decoding of each posterior mean. With
+    allow_unk=False <unk> is never chosen, exactly as the app decodes."""
     tokenizer = trained.tokenizer
-    references, hypotheses, correct, total = [], [], 0, 0
+    pairs = []
     for start in range(0, len(texts), batch_size):
         chunk = texts[start : start + batch_size]
         mu = encode_texts(trained, chunk)
-        for text, sample in zip(chunk, generate(trained, mu, strategy="greedy", allow_unk=True)):
-            ref = tokenizer.tokens(tokenizer.encode(text, trained.max_len))
-            hyp = tokenizer.tokens(tokenizer.encode(sample.text))
-            # position-wise match over the reference, counting the end of the sentence as a token
-            ref_eos, hyp_eos = ref + ["<eos>"], hyp + ["<eos>"]
-            correct += sum(r == h for r, h in zip(ref_eos, hyp_eos))
-            total += len(ref_eos)
-            references.append(" ".join(ref))
-            hypotheses.append(" ".join(hyp))
-    bleu = sacrebleu.corpus_bleu(hypotheses, [references], tokenize="none").score
-    return {"token_accuracy": correct / max(total, 1), "bleu": bleu, "sentences": len(texts)}
+        for text, sample in zip(chunk, generate(trained, mu, strategy="greedy", allow_unk=allow_unk)):
+            pairs.append((tokenizer.tokens(tokenizer.encode(text, trained.max_len)),
+                          tokenizer.tokens(tokenizer.encode(sample.text))))
+    return pairs
+
+
+def reconstruction_scores(pairs):
+    """Exact match, token accuracy and corpus BLEU of [(reference tokens, hypothesis tokens)]."""
+    correct = total = exact = 0
+    for ref, hyp in pairs:
+        # position-wise match over the reference, counting the end of the sentence as a token
+        ref_eos, hyp_eos = ref + ["<eos>"], hyp + ["<eos>"]
+        correct += sum(r == h for r, h in zip(ref_eos, hyp_eos))
+        total += len(ref_eos)
+        exact += ref == hyp
+    hypotheses = [" ".join(h) for _, h in pairs]
+    references = [" ".join(r) for r, _ in pairs]
+    bleu = sacrebleu.corpus_bleu(hypotheses, [references], tokenize="none").score if pairs else 0.0
+    return {"exact_match": exact / max(len(pairs), 1), "token_accuracy": correct / max(total, 1),
+            "bleu": bleu, "sentences": len(pairs)}
+
+
+def reconstruction_quality(trained: TrainedModel, texts, allow_unk=False, batch_size=256):
+    """Reconstruction scores overall and by length (LENGTH_BUCKETS; longer sentences count in none)."""
+    pairs = reconstructions(trained, texts, allow_unk, batch_size)
+    result = {**reconstruction_scores(pairs), "allow_unk": allow_unk, "by_length": {}}
+    for name, (low, high) in LENGTH_BUCKETS.items():
+        bucket = [p for p in pairs if low <= num_words(p[0]) <= high]
+        result["by_length"][name] = reconstruction_scores(bucket)
+    short = [p for p in pairs if num_words(p[0]) <= 12]
+    result["up_to_12_words"] = reconstruction_scores(short)
+    return result
 
 
 def distinct_n(sentences, n):
@@ -120,17 +178,37 @@ def distinct_n(sentences, n):
     return len(set(grams)) / max(len(grams), 1)
 
 
-def sample_diversity(trained: TrainedModel, n=1000, temperature=1.0, seed=0, train_texts=None, batch_size=250):
-    """distinct-1/2 of n prior samples, and the fraction that copy a training sentence."""
+def sample_diversity(trained: TrainedModel, n=1000, temperature=1.0, seed=0, train_texts=None, batch_size=250,
+                     source="prior", lm: TrainedModel = None):
+    """n samples decoded as the app does by default (sampling at `temperature`) from `source`
+    ("prior" or "mixture"): distinct-1/2, the share of empty samples, the share copied from
+    `train_texts`, and with a language model `lm` their perplexity under it (fluency)."""
     samples = []
     for start in range(0, n, batch_size):
-        samples += sample_prior(trained, min(batch_size, n - start), seed=seed + start,
+        samples += sample_prior(trained, min(batch_size, n - start), seed=seed + start, source=source,
                                 strategy="sample", temperature=temperature)
     words = [trained.tokenizer.tokens(trained.tokenizer.encode(s.text)) for s in samples]
-    result = {"samples": n, "temperature": temperature,
+    result = {"samples": n, "source": source, "temperature": temperature,
               "distinct_1": distinct_n(words, 1), "distinct_2": distinct_n(words, 2),
-              "mean_words": sum(map(len, words)) / max(n, 1)}
+              "empty": sum(not w for w in words) / max(n, 1),
+              "mean_words": sum(map(num_words, words)) / max(n, 1)}
     if train_texts is not None:
         seen = {" ".join(trained.tokenizer.tokens(x)) for x in trained.tokenizer.encode_batch(train_texts)}
         result["copied_from_train"] = sum(" ".join(w) in seen for w in words) / max(n, 1)
+    if lm is not None:
+        result["lm_perplexity"] = lm_perplexity(lm, [s.text for s in samples])
     return result
+
+
+@torch.inference_mode()
+def lm_perplexity(lm: TrainedModel, texts, batch_size=256):
+    """exp(total NLL / total tokens) of `texts` under a language model (a model trained with
+    --mode lm, whose NLL is exact). An empty text still costs its <eos>."""
+    ids_list = lm.tokenizer.encode_batch(texts, lm.max_len)
+    total_nll, num_tokens = 0.0, 0
+    for batch in sorted_batches([len(x) for x in ids_list], batch_size):
+        tokens, lengths = to_batch([ids_list[i] for i in batch], lm.model.device)
+        z = torch.zeros(len(batch), lm.model.config.latent_size, device=lm.model.device)
+        total_nll += lm.model.reconstruction_nll(tokens, lengths, z).sum().item()
+        num_tokens += int(lengths.sum())
+    return math.exp(total_nll / max(num_tokens, 1))

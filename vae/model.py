@@ -16,7 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from .tokenizer import BOS_ID, PAD_ID, UNK_ID
+from .tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 
 @dataclass
@@ -31,6 +31,7 @@ class ModelConfig:
     bidirectional: bool = True  # encoder only; the decoder is autoregressive
     autoencoder: bool = False  # deterministic AE: z = mu, no KL term
     language_model: bool = False  # baseline: the decoder alone, z is all zeros and unused
+    bag_of_words: bool = False  # a z -> vocabulary head for the bag-of-words loss (Zhao et al. 2017)
 
 
 class SentenceVAE(nn.Module):
@@ -56,6 +57,9 @@ class SentenceVAE(nn.Module):
         self.to_embed = nn.Linear(config.hidden_size, config.embed_size)
         self.out_bias = nn.Parameter(torch.zeros(config.vocab_size))
         self.drop = nn.Dropout(config.dropout)
+        # Zhao et al. 2017, section 3.3: predicting the sentence's words from z alone, in no order,
+        # makes z hold the content words. Used only in training; decoding never reads it.
+        self.bag_of_words = nn.Linear(config.latent_size, config.vocab_size) if config.bag_of_words else None
 
     # q(z|x)
 
@@ -72,10 +76,10 @@ class SentenceVAE(nn.Module):
             mu, logvar = torch.zeros_like(mu), torch.zeros_like(logvar)
         return mu, logvar
 
-    def reparameterize(self, mu, logvar):
+    def reparameterize(self, mu, logvar, deterministic=False):
         """z = mu + sigma * eps, eps ~ N(0, I): a sample that gradients can flow through
         (Kingma & Welling 2014, section 2.4). The AE and the LM use no noise."""
-        if self.config.autoencoder or self.config.language_model:
+        if deterministic or self.config.autoencoder or self.config.language_model:
             return mu
         return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
 
@@ -125,16 +129,27 @@ class SentenceVAE(nn.Module):
         nll[mask] = nll_real
         return nll.sum(dim=1)
 
-    def forward(self, tokens, lengths, word_dropout=0.0):
-        """Everything the objective needs: per-sentence recon NLL (B,), per-dimension KL (B, latent)."""
+    def bag_of_words_nll(self, tokens, z):
+        """-sum_w log softmax(W z)[w] over the sentence's words, (B,) (Zhao et al. 2017, eq. 5)."""
+        log_probs = torch.log_softmax(self.bag_of_words(z).float(), dim=-1)  # (B, V)
+        words = (tokens != PAD_ID) & (tokens != EOS_ID)
+        return -(log_probs.gather(1, tokens) * words).sum(dim=1)
+
+    def forward(self, tokens, lengths, word_dropout=0.0, deterministic=False):
+        """Everything the objective needs: per-sentence recon NLL (B,), per-dimension KL (B, latent),
+        and the bag-of-words NLL (B,) when the model has that head. `deterministic` uses z = mu (the
+        autoencoder pre-training of Li et al. 2019)."""
         mu, logvar = self.encode(tokens, lengths)
-        z = self.reparameterize(mu, logvar)
+        z = self.reparameterize(mu, logvar, deterministic)
         recon = self.reconstruction_nll(tokens, lengths, z, word_dropout)
         if self.config.autoencoder or self.config.language_model:
             kl = torch.zeros_like(mu)
         else:
-            kl = gaussian_kl(mu, logvar)
-        return {"recon": recon, "kl": kl, "mu": mu, "logvar": logvar, "z": z}
+            kl = gaussian_kl(mu.float(), logvar.float())
+        out = {"recon": recon, "kl": kl, "mu": mu, "logvar": logvar, "z": z}
+        if self.bag_of_words is not None:
+            out["bag_of_words"] = self.bag_of_words_nll(tokens, z)
+        return out
 
     @property
     def device(self):

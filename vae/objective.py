@@ -5,7 +5,11 @@ a text VAE from ignoring its latent code ("posterior collapse"):
 - beta: the final KL weight (Higgins et al. 2017); 1 gives the true ELBO;
 - word dropout: applied in the model's decoder inputs (Bowman et al. 2016);
 - free bits: each latent dimension's KL below `free_bits` nats costs nothing, so the optimiser has
-  no reason to push it to zero (Kingma et al. 2016; "KL thresholding" in Li et al. 2019).
+  no reason to push it to zero (Kingma et al. 2016; "KL thresholding" in Li et al. 2019). It sets
+  the rate: with free bits f and L latent dimensions, the KL settles near f * L nats or above;
+- autoencoder pre-training: the first steps use z = mu and no KL, so the encoder learns a useful
+  code before the KL term pulls on it (Li et al. 2019);
+- a bag-of-words loss: z must also predict the sentence's words in no order (Zhao et al. 2017).
 """
 
 import math
@@ -23,10 +27,15 @@ class ObjectiveConfig:
     beta: float = 1.0  # the KL weight reached at the end of the anneal
     word_dropout: float = 0.0  # probability of replacing a decoder input word with <unk>
     free_bits: float = 0.0  # nats per latent dimension that are free (0 = off)
+    ae_pretrain_steps: int = 0  # first steps as a deterministic autoencoder; the KL anneal starts after
+    bag_of_words: float = 0.0  # weight of the bag-of-words loss (needs a model with that head)
 
 
 def kl_weight(step, config: ObjectiveConfig):
     """The weight of the KL term at training step `step` (0-based)."""
+    step -= config.ae_pretrain_steps
+    if step < 0:
+        return 0.0
     n = max(config.kl_warmup_steps, 1)
     if config.kl_schedule == "constant":
         ramp = 1.0
@@ -43,7 +52,7 @@ def kl_weight(step, config: ObjectiveConfig):
     return config.beta * ramp
 
 
-def loss_terms(out, kl_weight, free_bits=0.0):
+def loss_terms(out, kl_weight, free_bits=0.0, bag_of_words=0.0):
     """Training loss (a scalar to minimise) and honest per-sentence statistics from model output.
 
     The loss uses the weighted, thresholded KL; the reported `elbo` always uses the true KL with
@@ -56,4 +65,9 @@ def loss_terms(out, kl_weight, free_bits=0.0):
     else:
         kl_for_loss = kl
     loss = recon + kl_weight * kl_for_loss
-    return loss, {"recon": recon.item(), "kl": kl.item(), "elbo": -(recon + kl).item()}
+    stats = {"recon": recon.item(), "kl": kl.item(), "elbo": -(recon + kl).item()}
+    if bag_of_words > 0 and "bag_of_words" in out:
+        bow = out["bag_of_words"].mean()
+        loss = loss + bag_of_words * bow
+        stats["bag_of_words"] = bow.item()
+    return loss, stats

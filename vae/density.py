@@ -1,0 +1,33 @@
+"""A second source of codes for sampling: a Gaussian mixture fitted to the encoded training set.
+
+A VAE that reads sentences back needs a high rate, and the higher the rate the less the aggregate
+posterior q(z) = E_x q(z|x) looks like the prior N(0, I): codes drawn from N(0, I) land in holes that
+no training sentence maps to, and decode to word salad. Ghosh et al. 2020 ("From variational to
+deterministic autoencoders", section 4) fix this after training ("ex-post density estimation"): fit
+a simple density to the training codes and sample from it instead. scikit-learn's GaussianMixture
+(installed with umap-learn) does the fitting; the fitted mixture is stored as plain tensors.
+"""
+
+import torch
+
+from .decode import encode_texts
+
+
+def fit_latent_density(trained, texts, components=32, seed=0, max_sentences=50_000):
+    """Fit a full-covariance Gaussian mixture to the posterior means of `texts`; returns its tensors."""
+    from sklearn.mixture import GaussianMixture  # imported here: only fitting needs scikit-learn
+
+    mu = encode_texts(trained, texts[:max_sentences]).double().numpy()
+    gmm = GaussianMixture(components, covariance_type="full", random_state=seed, reg_covar=1e-4)
+    gmm.fit(mu)
+    return {"weights": torch.from_numpy(gmm.weights_).float(),
+            "means": torch.from_numpy(gmm.means_).float(),
+            "scale_tril": torch.linalg.cholesky(torch.from_numpy(gmm.covariances_)).float()}
+
+
+def sample_density(density, n, generator, device):
+    """n codes (n, latent) from the mixture: pick a component by weight, then mean + L @ eps."""
+    weights, means, scale_tril = (density[k].to(device) for k in ("weights", "means", "scale_tril"))
+    component = torch.multinomial(weights, n, replacement=True, generator=generator)
+    eps = torch.randn(n, means.size(1), 1, generator=generator, device=device)
+    return means[component] + (scale_tril[component] @ eps)[..., 0]
