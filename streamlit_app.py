@@ -8,7 +8,7 @@ The other pages are files in pages/ (Streamlit's file-based multipage layout, so
 
 import streamlit as st
 
-from ui import common
+from ui import card, common
 
 st.set_page_config(page_title="Text VAE Explorer", page_icon="🔤")
 
@@ -67,54 +67,4 @@ st.markdown(
 
 st.header("The model in use")
 if trained is not None:
-    card = trained.card
-    config = trained.model.config
-    source = (st.session_state.get(common.SESSION_MODEL_NAME) or "trained in this session"
-              if common.using_session_model() else f"shipped model, `{common.shipped_model_path()}`")
-    kind = "autoencoder" if config.autoencoder else "language model (no latent)" if config.language_model else "VAE"
-    st.markdown(
-        f"- **Which:** {source}\n"
-        f"- **Kind:** {kind}: {'bidirectional ' if config.bidirectional else ''}{config.rnn_type.upper()} encoder "
-        f"→ {config.latent_size}-dimensional z → {config.rnn_type.upper()} decoder "
-        f"({config.num_layers} layer{'s' if config.num_layers > 1 else ''}, hidden size {config.hidden_size})\n"
-        f"- **Size:** {trained.model.num_parameters():,} parameters, a vocabulary of {len(trained.tokenizer):,} "
-        f"words, sentences up to {trained.max_len} words\n"
-        f"- **Training data:** `{card.get('training_corpus', 'not recorded')}`"
-        + (f", {card['training_sentences']:,} sentences" if "training_sentences" in card else "")
-        + (f"; {card['steps']:,} training steps" if "steps" in card else "")
-        + f"\n- **Runs on:** {common.device_name(trained.device)}"
-    )
-    metrics = card.get("test_metrics")
-    st.subheader("Measured on held-out sentences")
-    if metrics:
-        columns = st.columns(4)
-        columns[0].metric("NLL (nats/sentence)", f"{metrics['iw_nll']:.1f}" if metrics.get("iw_nll") else "n/a",
-                          help=f"-log p(x), {metrics.get('estimator', '')}; lower is better")
-        columns[1].metric("Perplexity", f"{metrics['ppl']:.1f}" if metrics.get("ppl") else "n/a",
-                          help="exp(NLL per token), tokens include one end-of-sentence each")
-        columns[2].metric("KL (nats)", f"{metrics['kl']:.2f}", help="how much z carries; ≈ 0 means collapse")
-        columns[3].metric("Active units", f"{metrics.get('active_units')} / {metrics.get('latent_size')}",
-                          help="latent dimensions whose mean varies across sentences (Cov > 0.01)")
-        recon = metrics.get("reconstruction") or {}
-        diversity = metrics.get("diversity") or {}
-        extra = {"ELBO": metrics.get("elbo"), "reconstruction NLL": metrics.get("recon"),
-                 "mutual information I(x;z)": metrics.get("mi"),
-                 "reconstruction BLEU": recon.get("bleu"), "reconstruction token accuracy": recon.get("token_accuracy"),
-                 "distinct-1 of prior samples": diversity.get("distinct_1"),
-                 "distinct-2 of prior samples": diversity.get("distinct_2"),
-                 "NLL of the language-model baseline (the same decoder without z)":
-                     (card.get("baseline_lm") or {}).get("iw_nll")}
-        st.markdown("\n".join(f"- {name}: {value:.3f}" for name, value in extra.items() if value is not None))
-        st.caption(f"On `{metrics.get('corpus', '?')}`, {metrics.get('sentences', '?')} sentences.")
-        if card.get("samples"):
-            st.markdown("**Prior samples, as they came out** (`" + card.get("samples_settings", "") + "`):\n"
-                        + "\n".join(f"- {text}" for text in card["samples"]))
-    else:
-        st.info("Not measured yet. Measure it with `python -m vae evaluate --model <folder> "
-                "--corpus assets/corpora/test.txt.gz --update-card`.")
-    st.subheader("How to train it again")
-    if card.get("command"):
-        st.code(card["command"], language="bash")
-    else:
-        st.markdown("This model's card does not record its command. The full model is trained with "
-                    "`python -m vae train --corpus assets/corpora/train.txt.gz --out assets/model`.")
+    card.show(trained)

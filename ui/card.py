@@ -1,0 +1,182 @@
+"""The home page's model card: what the model is, how well it does, and the trade-off behind it.
+
+Everything shown comes from the checkpoint's card.json, written by scripts/ship_model.py from
+vae/report.py, so a figure here is the figure the README and the bar tests use. A card from an
+older or hand-edited checkpoint may lack any part; each part is shown only when it is there.
+"""
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from vae.checkpoint import TrainedModel
+from vae.report import BARS
+
+from . import common
+
+BAR_NAMES = {
+    "heldout_exact_match_up_to_12_words": "held-out sentences of ≤ 12 words read back exactly",
+    "heldout_bleu_up_to_12_words": "BLEU of those read-backs",
+    "everyday_exact_match": "40 everyday sentences read back exactly",
+    "interpolation_endpoints_reproduced": "interpolation pairs with both ends read back (of 5)",
+    "sample_lm_perplexity_ratio": "prior samples' perplexity under the LM ÷ the LM's on real sentences",
+    "sample_distinct_2": "distinct-2 of prior samples",
+    "sample_empty": "share of empty prior samples",
+    "iw_nll_gap_to_lm": "NLL gap to the language-model baseline (nats)",
+}
+
+
+def number(value, digits=2):
+    return f"{value:,.{digits}f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "n/a"
+
+
+def show(trained: TrainedModel):
+    card = trained.card if isinstance(trained.card, dict) else {}
+    describe(trained, card)
+    metrics = card.get("test_metrics")
+    st.subheader("Measured on held-out sentences")
+    if not isinstance(metrics, dict):
+        st.info("Not measured yet. Measure it with `python -m vae evaluate --model <folder> "
+                "--corpus assets/corpora/test.txt.gz --update-card`.")
+    else:
+        headline(metrics, card)
+        bars(card)
+        reconstruction(metrics)
+        kl_per_dimension(metrics, card)
+    rate_distortion(card)
+    examples(card)
+    st.subheader("How to train it again")
+    if card.get("command"):
+        st.code(card["command"], language="bash")
+    else:
+        st.markdown("This model's card does not record its command. The full model is trained with "
+                    "`python -m vae train --corpus assets/corpora/train.txt.gz --out assets/model`.")
+
+
+def describe(trained, card):
+    config = trained.model.config
+    source = (st.session_state.get(common.SESSION_MODEL_NAME) or "trained in this session"
+              if common.using_session_model() else f"shipped model, `{common.shipped_model_path()}`")
+    kind = "autoencoder" if config.autoencoder else "language model (no latent)" if config.language_model else "VAE"
+    sentences = card.get("training_sentences")
+    steps = card.get("steps")
+    st.markdown(
+        f"- **Which:** {source}\n"
+        f"- **Kind:** {kind}: {'bidirectional ' if config.bidirectional else ''}{config.rnn_type.upper()} encoder "
+        f"→ {config.latent_size}-dimensional z → {config.rnn_type.upper()} decoder "
+        f"({config.num_layers} layer{'s' if config.num_layers > 1 else ''}, hidden size {config.hidden_size})\n"
+        f"- **Size:** {trained.model.num_parameters():,} parameters, a vocabulary of {len(trained.tokenizer):,} "
+        f"words, sentences up to {trained.max_len} words\n"
+        f"- **Training data:** `{card.get('training_corpus', 'not recorded')}`"
+        + (f", {sentences:,} sentences" if isinstance(sentences, int) else "")
+        + (f"; {steps:,} training steps" if isinstance(steps, int) else "")
+        + f"\n- **Runs on:** {common.device_name(trained.device)}"
+    )
+
+
+def headline(metrics, card):
+    columns = st.columns(4)
+    columns[0].metric("NLL (nats/sentence)", number(metrics.get("iw_nll"), 1),
+                      help=f"-log p(x), {metrics.get('estimator', '')}; lower is better")
+    columns[1].metric("Perplexity", number(metrics.get("ppl"), 1),
+                      help="exp(NLL per token), tokens include one end-of-sentence each")
+    columns[2].metric("KL (nats)", number(metrics.get("kl")), help="the rate: how much z carries; ≈ 0 means collapse")
+    columns[3].metric("Active units", f"{metrics.get('active_units')} / {metrics.get('latent_size')}",
+                      help="latent dimensions whose mean varies across sentences (Cov > 0.01)")
+    recon = metrics.get("reconstruction") if isinstance(metrics.get("reconstruction"), dict) else {}
+    diversity = metrics.get("diversity") if isinstance(metrics.get("diversity"), dict) else {}
+    baseline = card.get("baseline_lm") if isinstance(card.get("baseline_lm"), dict) else {}
+    extra = {"ELBO": metrics.get("elbo"), "reconstruction NLL": metrics.get("recon"),
+             "mutual information I(x;z)": metrics.get("mi"),
+             "I(x;z), upper bound": metrics.get("mi_upper_bound"),
+             "reconstruction BLEU": recon.get("bleu"), "reconstruction token accuracy": recon.get("token_accuracy"),
+             "distinct-1 of prior samples": diversity.get("distinct_1"),
+             "distinct-2 of prior samples": diversity.get("distinct_2"),
+             "NLL of the language-model baseline (the same decoder without z)":
+                 baseline.get("iw_nll", baseline.get("nll"))}
+    st.markdown("\n".join(f"- {name}: {value:.3f}" for name, value in extra.items()
+                          if isinstance(value, (int, float))))
+    if metrics.get("mi_estimator"):
+        st.caption(f"Mutual information: {metrics['mi_estimator']}.")
+    st.caption(f"On `{metrics.get('corpus', '?')}`, {metrics.get('sentences', '?')} sentences.")
+
+
+def bars(card):
+    values, met = card.get("bars"), card.get("bars_met")
+    if not isinstance(values, dict) or not isinstance(met, dict):
+        return
+    st.markdown("**Does it do its job?** The bars this model was shipped against, measured:")
+    rows = [{"bar": BAR_NAMES.get(name, name), "target": BARS.get(name), "measured": value,
+             "met": "yes" if met.get(name) else "no"} for name, value in values.items()]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+
+
+def reconstruction(metrics):
+    recon = metrics.get("reconstruction")
+    if not isinstance(recon, dict) or not isinstance(recon.get("by_length"), dict):
+        return
+    unk = metrics.get("reconstruction_unk_allowed") or {}
+    rows = []
+    for bucket, scores in recon["by_length"].items():
+        rows.append({"length": bucket, "sentences": scores.get("sentences"),
+                     "exact match": scores.get("exact_match"), "token accuracy": scores.get("token_accuracy"),
+                     "BLEU": scores.get("bleu"),
+                     "exact match, <unk> allowed": ((unk.get("by_length") or {}).get(bucket) or {}).get("exact_match")})
+    st.markdown("**Reading sentences back** (greedy decoding of the posterior mean, as the app does; "
+                "`<unk>` is never written, the last column allows it):")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+
+
+def kl_per_dimension(metrics, card):
+    kl = metrics.get("kl_per_dim")
+    if not isinstance(kl, list) or not kl:
+        return
+    free_bits = (card.get("objective") or {}).get("free_bits") if isinstance(card.get("objective"), dict) else None
+    fig = go.Figure(go.Bar(x=[f"z{i}" for i in range(len(kl))], y=kl, name="KL per dimension"))
+    if isinstance(free_bits, (int, float)) and free_bits > 0:
+        fig.add_hline(y=free_bits, line_dash="dash", annotation_text=f"free-bits floor {free_bits} nats")
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), yaxis_title="nats",
+                      title="KL of each latent dimension on held-out sentences")
+    st.plotly_chart(fig, use_container_width=True)
+    st.caption("A dimension sitting on the dashed line holds only the information that costs nothing "
+               "under free bits; one well above it is a dimension the model chose to use.")
+
+
+def rate_distortion(card):
+    sweep = card.get("rate_distortion")
+    if not isinstance(sweep, dict) or not isinstance(sweep.get("rows"), list) or not sweep["rows"]:
+        return
+    st.subheader("The rate-distortion trade-off")
+    st.markdown(
+        "Short runs with one budget each, changing only how many nats z may carry for free "
+        "(free bits per dimension) or one other knob. More **rate** (KL, nats in z) buys less "
+        "**distortion** (reconstruction NLL) and more sentences read back; past a point the NLL "
+        "and the prior samples pay for it. " + str(sweep.get("note", "")))
+    frame = pd.DataFrame(sweep["rows"])
+    fig = go.Figure(go.Scatter(x=frame["kl"], y=frame["recon"], mode="markers+text", text=frame["run"],
+                               textposition="top center"))
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="rate: KL (nats)",
+                      yaxis_title="distortion: reconstruction NLL (nats)", title="Each dot is one run")
+    st.plotly_chart(fig, use_container_width=True)
+    st.dataframe(frame, hide_index=True, use_container_width=True)
+    st.caption(f"Budget of every run: `{sweep.get('budget', '?')}`; measured on {sweep.get('test_sentences', '?')} "
+               "held-out sentences.")
+
+
+def examples(card):
+    samples = card.get("samples")
+    if isinstance(samples, dict):
+        for source, texts in samples.items():
+            if isinstance(texts, list):
+                st.markdown(f"**Samples from the {source}, as they came out** "
+                            f"(`{card.get('samples_settings', '')}`):\n" + "\n".join(f"- {t}" for t in texts))
+    elif isinstance(samples, list):
+        st.markdown("**Prior samples, as they came out** (`" + str(card.get("samples_settings", "")) + "`):\n"
+                    + "\n".join(f"- {text}" for text in samples))
+    paths = card.get("interpolations")
+    if isinstance(paths, list) and paths:
+        st.markdown("**Interpolations, as they came out** (greedy, linear path between posterior means):")
+        for path in paths:
+            if isinstance(path, dict) and isinstance(path.get("path"), list):
+                st.markdown(f"*{path.get('from')}* → *{path.get('to')}*\n"
+                            + "\n".join(f"{i}. {t}" for i, t in enumerate(path["path"])))
