@@ -108,7 +108,7 @@ def bars(card):
     st.markdown("**Does it do its job?** The bars this model was shipped against, measured:")
     rows = [{"bar": BAR_NAMES.get(name, name), "target": BARS.get(name), "measured": value,
              "met": "yes" if met.get(name) else "no"} for name, value in values.items()]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
 
 
 def reconstruction(metrics):
@@ -124,7 +124,7 @@ def reconstruction(metrics):
                      "exact match, <unk> allowed": ((unk.get("by_length") or {}).get(bucket) or {}).get("exact_match")})
     st.markdown("**Reading sentences back** (greedy decoding of the posterior mean, as the app does; "
                 "`<unk>` is never written, the last column allows it):")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
 
 
 def kl_per_dimension(metrics, card):
@@ -137,7 +137,7 @@ def kl_per_dimension(metrics, card):
         fig.add_hline(y=free_bits, line_dash="dash", annotation_text=f"free-bits floor {free_bits} nats")
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), yaxis_title="nats",
                       title="KL of each latent dimension on held-out sentences")
-    st.plotly_chart(fig, use_container_width=True)
+    st.plotly_chart(fig)
     st.caption("A dimension sitting on the dashed line holds only the information that costs nothing "
                "under free bits; one well above it is a dimension the model chose to use.")
 
@@ -157,8 +157,8 @@ def rate_distortion(card):
                                textposition="top center"))
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="rate: KL (nats)",
                       yaxis_title="distortion: reconstruction NLL (nats)", title="Each dot is one run")
-    st.plotly_chart(fig, use_container_width=True)
-    st.dataframe(frame, hide_index=True, use_container_width=True)
+    st.plotly_chart(fig)
+    st.dataframe(frame, hide_index=True)
     st.caption(f"Budget of every run: `{sweep.get('budget', '?')}`; measured on {sweep.get('test_sentences', '?')} "
                "held-out sentences.")
 
