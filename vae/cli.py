@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from .checkpoint import CheckpointError, load_model, save_card
 from .data import CorpusError, read_corpus
-from .decode import STRATEGIES, InputError, encode_texts, interpolate, sample_near, sample_prior
+from .decode import SOURCES, STRATEGIES, InputError, encode_texts, interpolate, sample_near, sample_prior
 from .metrics import evaluate, reconstruction_quality, sample_diversity
 from .objective import SCHEDULES, ObjectiveConfig
 from .train import PRECISIONS, NonFiniteLoss, TrainConfig, Trainer, new_model
@@ -92,6 +92,8 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--near", metavar="SENTENCE", help="sample around this sentence's posterior instead")
     p.add_argument("--spread", type=float, default=1.0, help="with --near: scale of the posterior's sigma")
+    p.add_argument("--source", choices=SOURCES, default="prior",
+                   help="where z comes from: N(0, I), or the mixture fitted to the training codes")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("interpolate", parents=[model], help="decode the path between two sentences")
@@ -112,6 +114,7 @@ def build_parser():
     p.add_argument("--max-sentences", type=int, default=0, help="evaluate on the first N only (0 = all)")
     p.add_argument("--diversity", type=int, default=0, help="also draw N prior samples for distinct-1/2")
     p.add_argument("--train-corpus", help="with --diversity: count samples copied from this corpus")
+    p.add_argument("--lm", help="with --diversity: a language-model baseline (--mode lm) that scores the samples")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", help="also write the results to this file")
     p.add_argument("--update-card", action="store_true", help="store the results in the model's card.json")
@@ -171,7 +174,7 @@ def cmd_sample(args):
     if args.near:
         samples = sample_near(trained, args.near, args.n, args.spread, args.seed, **decoding)
     else:
-        samples = sample_prior(trained, args.n, args.seed, **decoding)
+        samples = sample_prior(trained, args.n, args.seed, source=args.source, **decoding)
     for s in samples:
         print(f"{s.logprob:8.2f}  {s.text}")
 
@@ -208,10 +211,14 @@ def cmd_evaluate(args):
             bar.update(done - bar.n)
         results = evaluate(trained, texts, args.iw_samples, seed=args.seed, progress=progress)
     if not trained.model.config.language_model:
-        results["reconstruction"] = reconstruction_quality(trained, texts)
+        results["reconstruction"] = reconstruction_quality(trained, texts)  # <unk> banned, as the app decodes
+        results["reconstruction_unk_allowed"] = reconstruction_quality(trained, texts, allow_unk=True)
     if args.diversity:
         train_texts = read_corpus(args.train_corpus).texts if args.train_corpus else None
-        results["diversity"] = sample_diversity(trained, args.diversity, seed=args.seed, train_texts=train_texts)
+        lm = load_model(args.lm, args.device) if args.lm else None
+        sources = ["prior"] + (["mixture"] if trained.density is not None else [])
+        results["diversity"] = {source: sample_diversity(trained, args.diversity, seed=args.seed, source=source,
+                                                         train_texts=train_texts, lm=lm) for source in sources}
     results["corpus"] = str(args.corpus)
     print(json.dumps(results, indent=2))
     if args.json:
