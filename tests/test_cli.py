@@ -65,7 +65,8 @@ def test_evaluate(tiny_model_dir, corpus, tmp_path, capsys):
     result = json.loads(out.read_text())
     assert result["estimator"] == "importance sampling, k=5"
     assert result["reconstruction"]["token_accuracy"] == 1.0
-    assert "distinct_2" in result["diversity"]
+    assert result["reconstruction"]["exact_match"] == 1.0 and not result["reconstruction"]["allow_unk"]
+    assert 0 < result["diversity"]["prior"]["distinct_2"] <= 1 and result["diversity"]["prior"]["empty"] == 0
 
 
 def test_missing_corpus_is_a_one_line_error(tiny_model_dir, tmp_path, capsys):
