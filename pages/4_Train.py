@@ -13,10 +13,14 @@ st.title("Train")
 common.sidebar(require_model=False)  # this page needs no model: it makes one
 st.markdown("Train a small sentence VAE right here and watch the two terms of the ELBO: how well it "
             "reconstructs sentences, and the KL that measures how much the code z carries. The run "
-            "keeps going while you visit other pages; closing the tab stops it.")
+            "keeps going while you visit other pages, and a reload finds it again.")
 
 owner = training.session_run()
 run = owner.run
+if st.session_state.pop("train_run_gone", False):
+    st.warning(f"The training run of this link is gone: runs that no open tab shows for "
+               f"{training.IDLE_SECONDS // 60} minutes are stopped and deleted, and a server restart "
+               "ends them all.")
 active = run is not None and run.active
 training.init_settings()
 
@@ -100,6 +104,10 @@ if buttons[0].button("Start", type="primary", disabled=active or texts is None, 
     else:
         st.rerun()
 status = run.status if run is not None else "idle"
+if run is not None:
+    st.caption(f"This run belongs to this page's link: a reload, or the link opened in another tab, finds "
+               f"it again. Once no tab has shown it for {training.IDLE_SECONDS // 60} minutes it is stopped "
+               "and deleted, and a server restart ends it: download the checkpoint to keep the model.")
 actions = [("Pause", "running", "pause"), ("Resume", "paused", "resume"),
            ("Step", "paused", "step"), ("Stop", ("running", "paused"), "stop")]
 for column, (label, when, action) in zip(buttons[1:], actions):
@@ -157,8 +165,7 @@ if status in ("paused", "finished", "stopped"):
     use, download = st.columns(2)
     if use.button("Use this model", type="primary", width="stretch",
                   help="The Sample, Interpolate and Latent map pages use it in this browser session."):
-        st.session_state[common.SESSION_MODEL] = run.snapshot_model()
-        st.session_state[common.SESSION_MODEL_NAME] = name
+        training.use_model(owner, name)
         st.rerun()
     download.download_button("Download the checkpoint (.zip)", data=lambda: training.checkpoint_bytes(run),
                              file_name=f"text-vae-step{run.steps_done}.zip", mime="application/zip",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from streamlit.runtime.caching.cache_resource_api import clear_session_cache
 from streamlit.testing.v1 import AppTest
 
 from ui import training
@@ -28,6 +29,7 @@ def app(tiny_model_dir, monkeypatch):
     assert not at.exception
     yield at
     runner.stop_all()
+    end_session()
 
 
 def button(at, label):
@@ -98,6 +100,49 @@ def test_start_watch_pause_use_the_model_on_the_sample_page_and_stop(app):
     button(app, "Stop").click().run()
     assert "stopped" in status_line(app)
     assert runner.active_runs() == 0
+
+
+def end_session():
+    """What Streamlit does when a tab's connection is gone: release the session's resources (every
+    AppTest runs as the same session)."""
+    clear_session_cache("test session id")
+
+
+def reload(at, tiny_model_dir):
+    """What F5 does: the old browser session ends and a new one opens the same URL."""
+    end_session()
+    fresh = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=30)
+    fresh.query_params.update(at.query_params)
+    fresh.run()
+    fresh.query_params.update(at.query_params)  # the entry page's own run may have dropped them
+    fresh.switch_page("pages/4_Train.py").run()
+    assert not fresh.exception
+    return fresh
+
+
+def test_a_reload_finds_the_same_run_and_the_model_in_use(app, tiny_model_dir):
+    app.number_input(key="train_steps").set_value(5_000)
+    button(app, "Start").click().run()
+    token = app.query_params["run"]
+    assert token
+    button(app, "Pause").click().run()
+    button(app, "Use this model").click().run()
+    step = app.session_state["session_model"].card["steps"]
+
+    again = reload(app, tiny_model_dir)
+    assert f"step {step:,} of 5,000" in status_line(again) and "paused" in status_line(again)
+    assert again.query_params["run"] == token
+    assert again.session_state["session_model"].card["steps"] == step
+    assert any("a reload" in c.value for c in again.caption)  # the page says how long the run is kept
+    button(again, "Stop").click().run()
+    assert "stopped" in status_line(again)
+
+
+def test_a_link_to_a_run_that_is_gone_says_so(app, tiny_model_dir):
+    app.query_params["run"] = "no-such-run"
+    again = reload(app, tiny_model_dir)
+    assert any("is gone" in w.value for w in again.warning)
+    assert "run" not in again.query_params
 
 
 def test_a_full_server_says_busy_and_try_again(app, monkeypatch):

@@ -123,6 +123,42 @@ def test_a_time_limit_ends_the_run_with_a_message():
     assert "time limit" in run.message
 
 
+def test_a_watched_run_goes_on_past_its_idle_timeout():
+    run = make_run(steps=10_000)
+    run.idle_timeout = 0.2
+    run.attach()
+    run.start()
+    time.sleep(0.5)
+    assert run.status == "running"
+
+
+def test_a_run_nobody_watches_stops_after_its_idle_timeout():
+    run = make_run(steps=10_000)
+    run.idle_timeout = 0.2
+    run.attach()
+    run.start()
+    run.attach()  # a reload: the new page watches before the old one is released
+    run.detach()
+    time.sleep(0.4)
+    assert run.status == "running"
+    run.detach()
+    wait_until(lambda: not run.active)
+    assert run.status == "stopped" and "nobody watched it" in run.message
+    assert run.abandoned
+
+
+def test_a_paused_run_nobody_watches_stops_too():
+    run = make_run(steps=10_000)
+    run.idle_timeout = 0.2
+    run.attach()
+    run.start()
+    run.pause()
+    run.detach()
+    wait_until(lambda: not run.active, timeout=5)
+    assert "nobody watched it" in run.message
+    assert runner.active_runs() == 0
+
+
 def test_a_nan_loss_stops_the_run_and_says_why():
     run = make_run(steps=10_000)
     with torch.no_grad():

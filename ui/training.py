@@ -1,13 +1,17 @@
 """The Train page's glue: the browser session's training run, its settings, presets and charts.
 
-The run itself (a thread that owns a Trainer) is `vae.runner.TrainingRun`. Here it gets an owner
-that lives as long as the browser tab: a session-scoped `st.cache_resource`, which Streamlit
-releases when the session disconnects, and the release stops the thread and frees its slot on
-the server. Script reruns, button presses and visits to other pages leave the run alone.
+The run itself (a thread that owns a Trainer) is `vae.runner.TrainingRun`. Here it gets a
+`SessionRun` found by a token kept in the page's URL (`?run=...`): a reload (F5) or the copied link
+opens a new browser session, which finds the same run by its token instead of losing it. The browser
+session holds the run through a session-scoped `st.cache_resource`; when Streamlit releases it (the
+tab closed), the run is only left unwatched, and a run unwatched for `IDLE_SECONDS` stops and is
+dropped. Script reruns, button presses and visits to other pages leave the run alone.
 """
 
 import gzip
+import secrets
 import tempfile
+import threading
 from dataclasses import asdict, dataclass
 
 import plotly.graph_objects as go
@@ -20,13 +24,15 @@ from vae.objective import ObjectiveConfig
 from vae.runner import TrainingRun, heldout_sentences
 from vae.train import TrainConfig, Trainer, new_model
 
-from . import maps
+from . import common, maps
 from .common import ROOT
 
 TINY_CORPUS = ROOT / "assets" / "corpora" / "tiny_train.txt"
 HELDOUT_CORPUS = ROOT / "assets" / "corpora" / "valid.txt.gz"
 MAX_STEPS = 5_000
 MAX_SECONDS = 600  # a run's training time on a shared server, pauses not counted
+IDLE_SECONDS = 300  # a run no open tab watches is stopped and dropped after this long
+RUN_PARAM = "run"  # the URL's query parameter that holds the run's token
 LOG_EVERY = 10  # steps per chart point: a few points a second on a CPU
 PANEL_EVERY = 100  # steps between panels of decoded sentences
 SIZES = {  # model size presets; the latent size is a knob of its own
@@ -123,20 +129,86 @@ def describe(settings: RunSettings) -> str:
 
 
 class SessionRun:
-    """The browser session's one training run, or none; starting a new one ends the old one."""
+    """The tab's one training run, or none; starting a new one ends the old one. It outlives the
+    browser session: a reload finds it again by `token`."""
 
     def __init__(self):
+        self.token = secrets.token_urlsafe(12)  # unguessable: only who has the link finds the run
         self.run: TrainingRun | None = None
         self.description = ""  # what it was trained on, for the model's name
+        self.used_model = None  # (name, TrainedModel) picked with "Use this model", restored on reload
 
     def close(self):
         if self.run is not None:
             self.run.close()
 
 
-@st.cache_resource(scope="session", on_release=SessionRun.close, show_spinner=False)
+class _Watch:
+    """A browser session's hold on the run it shows; Streamlit releases it when the session ends."""
+
+    def __init__(self):
+        self.owner: SessionRun | None = None
+        self.run: TrainingRun | None = None  # the run this session counts as a watcher of
+
+    def watch(self, owner: SessionRun):
+        self.release()
+        self.owner, self.run = owner, owner.run
+        if self.run is not None:
+            self.run.attach()
+
+    def release(self):
+        if self.run is not None:
+            self.run.detach()  # the run goes on; unwatched for IDLE_SECONDS, it stops
+            self.run = None
+
+
+@st.cache_resource(show_spinner=False)
+def _registry():
+    """token -> SessionRun for every session of this server process, and the lock that guards it."""
+    return {}, threading.Lock()
+
+
+@st.cache_resource(scope="session", on_release=_Watch.release, show_spinner=False)
+def _session_watch() -> _Watch:
+    return _Watch()
+
+
+def _drop_abandoned(runs: dict):
+    for token, owner in list(runs.items()):
+        if owner.run is not None and owner.run.abandoned:
+            owner.close()
+            del runs[token]
+
+
 def session_run() -> SessionRun:
-    return SessionRun()
+    """This tab's SessionRun: on a session's first call, the one its URL's token names (a reload,
+    a copied link), else a new one. Keeps the token in the URL while there is a run."""
+    watch = _session_watch()
+    if watch.owner is None:
+        _find_or_make(watch, st.query_params.get(RUN_PARAM))
+    owner = watch.owner
+    if owner.run is not None and st.query_params.get(RUN_PARAM) != owner.token:
+        st.query_params[RUN_PARAM] = owner.token
+    return owner
+
+
+def _find_or_make(watch: _Watch, token: str | None):
+    runs, lock = _registry()
+    with lock:
+        _drop_abandoned(runs)
+        found = runs.get(token) if token else None
+        watch.watch(found or SessionRun())
+    if token and found is None:
+        del st.query_params[RUN_PARAM]
+        st.session_state["train_run_gone"] = True  # the page says so once
+    if found is not None and found.used_model is not None:  # the reload keeps "Use this model"
+        st.session_state[common.SESSION_MODEL_NAME], st.session_state[common.SESSION_MODEL] = found.used_model
+
+
+def use_model(owner: SessionRun, name: str):
+    """'Use this model': a frozen copy for the other pages, kept with the run so a reload keeps it."""
+    owner.used_model = (name, owner.run.snapshot_model())
+    st.session_state[common.SESSION_MODEL_NAME], st.session_state[common.SESSION_MODEL] = owner.used_model
 
 
 def start_run(owner: SessionRun, texts, corpus_name: str, settings: RunSettings, seed: int):
@@ -157,9 +229,15 @@ def start_run(owner: SessionRun, texts, corpus_name: str, settings: RunSettings,
                         train=asdict(config), parameters=trained.model.num_parameters(),
                         vocab_size=len(trained.tokenizer))
     panel_texts = heldout_sentences(trained.tokenizer, heldout_candidates())
-    run = TrainingRun(trainer, max_seconds=MAX_SECONDS, panel_every=PANEL_EVERY, panel_texts=panel_texts)
+    run = TrainingRun(trainer, max_seconds=MAX_SECONDS, panel_every=PANEL_EVERY, panel_texts=panel_texts,
+                      idle_timeout=IDLE_SECONDS)
     run.start()
-    owner.run, owner.description = run, corpus_name
+    owner.run, owner.description, owner.used_model = run, corpus_name, None
+    _session_watch().watch(owner)  # this session watches the new run
+    runs, lock = _registry()
+    with lock:
+        runs[owner.token] = owner
+    st.query_params[RUN_PARAM] = owner.token
     return run
 
 

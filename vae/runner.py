@@ -7,6 +7,7 @@
     run.metrics()            # the Trainer's reports so far, in step order (copies)
     run.panels()             # every `panel_every` steps: reconstructions and prior samples
     run.snapshot_model()     # a frozen copy of the model, for "use this model" while training goes on
+    run.attach(); run.detach()  # a page watching it, or gone: unwatched for `idle_timeout` s, it stops
 
 The page never touches the Trainer itself: everything it reads is copied under a lock. Errors in
 the thread (a NaN loss, anything else) end the run with status "failed" and a message. A
@@ -76,7 +77,7 @@ def heldout_sentences(tokenizer, candidates, n=4, min_words=4, max_words=12):
 
 class TrainingRun:
     def __init__(self, trainer: Trainer, max_seconds=None, panel_every=100, panel_texts=(),
-                 num_samples=4, threads=1):
+                 num_samples=4, threads=1, idle_timeout=None):
         self.trainer = trainer
         self.max_steps = trainer.config.steps
         self.max_seconds = max_seconds  # training time, pauses not counted; None = no limit
@@ -84,6 +85,11 @@ class TrainingRun:
         self.panel_texts = list(panel_texts)
         self.num_samples = num_samples
         self.threads = threads  # torch threads for this run (a shared CPU server: keep it low)
+        # a run outlives the page that started it (a reload opens a new browser session), so it
+        # counts who watches it; unwatched for `idle_timeout` seconds, it stops (None = never)
+        self.idle_timeout = idle_timeout
+        self._watchers = 0
+        self._unwatched_since = time.monotonic()
         self.status = "idle"
         self.message = ""
         self.seconds = 0.0  # time spent training
@@ -133,6 +139,25 @@ class TrainingRun:
             self._thread.join(timeout)
 
     close = stop  # the release hook of whoever owns the run
+
+    def attach(self):
+        """A page (a browser session) watches this run now."""
+        with self._wake:
+            self._watchers += 1
+
+    def detach(self):
+        """A page stopped watching; with nobody left, the idle clock starts."""
+        with self._wake:
+            self._watchers = max(0, self._watchers - 1)
+            if self._watchers == 0:
+                self._unwatched_since = time.monotonic()
+                self._wake.notify()  # a paused run must notice too
+
+    @property
+    def abandoned(self):
+        """Nobody has watched this run for `idle_timeout` seconds."""
+        return (self.idle_timeout is not None and self._watchers == 0
+                and time.monotonic() - self._unwatched_since >= self.idle_timeout)
 
     # what the page reads
 
@@ -192,10 +217,16 @@ class TrainingRun:
     def _next_action(self):
         """Wait while paused; True when the next batch should run, False when the run is over.
         Called with the lock held (the wait releases it)."""
-        while self.status == "paused" and not self._steps_requested and not self._stop_requested:
-            self._wake.wait()
+        while (self.status == "paused" and not self._steps_requested and not self._stop_requested
+               and not self.abandoned):
+            self._wake.wait(timeout=1.0 if self.idle_timeout is not None else None)
         if self._stop_requested:
             self.status, self.message = "stopped", f"stopped at step {self.trainer.step}"
+            return False
+        if self.abandoned:
+            self.status = "stopped"
+            self.message = (f"stopped at step {self.trainer.step}: nobody watched it for "
+                            f"{self.idle_timeout:.0f} s")
             return False
         if self.trainer.step >= self.max_steps:
             self.status, self.message = "finished", f"finished: {self.trainer.step} steps"
