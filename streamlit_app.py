@@ -1,16 +1,28 @@
-"""Home: what a variational autoencoder is, and the card of the model in use.
+"""The app's entry point: the navigation, then Home (what a variational autoencoder is, and the
+card of the model in use).
 
     streamlit run streamlit_app.py
 
-The other pages are files in pages/ (Streamlit's file-based multipage layout, so that a link to
-/Sample or /Latent_map opens that page even as a server's first request).
+The other pages are files in pages/, each runnable on its own (AppTest opens them so). They are
+listed here with their titles: the file-based layout would call this page "streamlit app". Their
+URLs stay /Sample, /Interpolate, /Latent_map and /Train, also as a server's first request.
 """
 
 import streamlit as st
 
 from ui import card, common
 
+
+def home():
+    """This file's own content, below the navigation (kept at top level so it reads as the page)."""
+
+
 st.set_page_config(page_title="Text VAE Explorer", page_icon="🔤")
+HOME = st.Page(home, title="Home", icon="🔤", default=True)
+page = st.navigation([HOME] + [st.Page(f"pages/{name}.py", title=title) for name, title in common.PAGES])
+page.run()
+if page is not HOME:
+    st.stop()
 
 st.title("Text VAE Explorer")
 trained = common.sidebar(require_model=False)

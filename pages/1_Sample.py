@@ -1,4 +1,8 @@
-"""Sample: decode sentences from z ~ p(z), or from codes around one sentence's posterior."""
+"""Sample: decode sentences from z ~ p(z), or from codes around one sentence's posterior.
+
+Controls on the left, sentences on the right: on a projector (1280x720) the result of every
+change is in view without scrolling.
+"""
 
 import pandas as pd
 import streamlit as st
@@ -6,59 +10,69 @@ import streamlit as st
 from ui import common
 from vae.decode import STRATEGIES, InputError, sample_near, sample_prior, sentence_ids
 
-st.set_page_config(page_title="Sample · Text VAE Explorer", page_icon="🎲")
+st.set_page_config(page_title="Sample · Text VAE Explorer", page_icon="🎲", layout="wide")
 st.title("Sample")
 trained = common.sidebar()
-st.markdown("Draw codes z and let the decoder write a sentence for each, one word at a time.")
+controls, results = st.columns([2, 3], gap="large")
 
 PRIOR, NEAR = "the prior", "near a sentence"
-source = st.radio("Where the codes come from", [PRIOR, NEAR], horizontal=True, **common.in_url("source"),
-                  captions=["z ~ p(z) = N(0, I)", "z ~ around q(z|x) of your sentence"])
-near = spread = None
-if source == NEAR:
-    common.note_if_no_latent(trained)
-    near = st.text_input("Sentence", "she looked out of the window .", **common.in_url("near"))
-    spread = st.slider("Spread", 0.0, 3.0, 1.0, 0.1, **common.in_url("spread"),
-                       help="z = μ + spread · σ · ε with ε ~ N(0, I): 0 decodes the posterior mean "
-                            "every time, 1 samples the posterior q(z|x), more wanders further away.")
+NORMAL, MIXTURE = "N(0, I) prior", "mixture fitted to training codes"
+with controls:
+    st.caption("Draw codes z and let the decoder write a sentence for each, one word at a time.")
+    source = st.radio("Where the codes come from", [PRIOR, NEAR], horizontal=True, **common.in_url("source"),
+                      captions=["z ~ p(z)", "z ~ around q(z|x) of your sentence"])
+    near = spread = None
+    draw_from = NORMAL
+    if source == NEAR:
+        common.note_if_no_latent(trained)
+        near = st.text_input("Sentence", "she looked out of the window .", **common.in_url("near"))
+        spread = st.slider("Spread", 0.0, 3.0, 1.0, 0.1, **common.in_url("spread"),
+                           help="z = μ + spread · σ · ε with ε ~ N(0, I): 0 decodes the posterior mean "
+                                "every time, 1 samples the posterior q(z|x), more wanders further away.")
+    elif trained.density is not None:
+        draw_from = st.radio("Draw z from", [NORMAL, MIXTURE], horizontal=True, **common.in_url("draw_from"),
+                             help="The prior is what the VAE was trained towards; the codes of real "
+                                  "sentences fill only part of it. The mixture, fitted to the training "
+                                  "sentences' codes, draws from where they actually lie.")
 
-st.subheader("Decoding")
-strategy = st.radio("Strategy", STRATEGIES, index=1, horizontal=True, **common.in_url("strategy"),
-                    help="greedy: the most likely word at every step; sample: draw from the whole "
-                         "distribution; top-k: only from the k likeliest words; top-p: from the "
-                         "smallest set of words whose probabilities add up to p.")
-temperature = st.slider("Temperature", 0.1, 2.0, 1.0, 0.05, disabled=strategy == "greedy",
-                        **common.in_url("temperature"))
-st.caption("The temperature T divides the decoder's logits before the softmax, "
-           "p(w) ∝ exp(logit_w / T): below 1 it sharpens the distribution (safer, more repetitive "
-           "sentences), above 1 it flattens it (more surprising ones). Greedy decoding ignores it.")
-top_k = top_p = None
-if strategy == "top-k":
-    top_k = st.slider("k (words to choose from)", 1, 100, 20, **common.in_url("top_k"))
-if strategy == "top-p":
-    top_p = st.slider("p (probability mass to choose from)", 0.05, 1.0, 0.9, 0.05, **common.in_url("top_p"))
-count = st.slider("Number of sentences", 1, 50, 10, **common.in_url("samples"))
-st.button("New sentences", on_click=common.next_seed, help="Adds 1 to the seed in the sidebar.")
+    strategy = st.radio("Decoding", STRATEGIES, index=1, horizontal=True, **common.in_url("strategy"),
+                        help="greedy: the most likely word at every step; sample: draw from the whole "
+                             "distribution; top-k: only from the k likeliest words; top-p: from the "
+                             "smallest set of words whose probabilities add up to p.")
+    temperature = st.slider("Temperature", 0.1, 2.0, 1.0, 0.05, disabled=strategy == "greedy",
+                            **common.in_url("temperature"),
+                            help="T divides the decoder's logits before the softmax, p(w) ∝ exp(logit_w / T): "
+                                 "below 1 it sharpens the distribution (safer, more repetitive sentences), "
+                                 "above 1 it flattens it (more surprising ones). Greedy decoding ignores it.")
+    top_k = top_p = None
+    if strategy == "top-k":
+        top_k = st.slider("k (words to choose from)", 1, 100, 20, **common.in_url("top_k"))
+    if strategy == "top-p":
+        top_p = st.slider("p (probability mass to choose from)", 0.05, 1.0, 0.9, 0.05, **common.in_url("top_p"))
+    count = st.slider("Number of sentences", 1, 50, 10, **common.in_url("samples"))
+    st.button("New sentences", on_click=common.next_seed, help="Adds 1 to the seed in the sidebar.")
 
 decoding = dict(strategy=strategy, temperature=temperature, top_k=top_k or 20, top_p=top_p or 0.9)
-if source == NEAR:
-    try:
-        _, notes = sentence_ids(trained, near)
-    except InputError as e:
-        st.warning(str(e))
-        st.stop()
-    for note in notes:
-        st.info(note)
-    samples = sample_near(trained, near, count, spread, common.seed(), **decoding)
-else:
-    samples = sample_prior(trained, count, common.seed(), **decoding)
+with results:
+    if source == NEAR:
+        try:
+            _, notes = sentence_ids(trained, near)
+        except InputError as e:
+            st.warning(str(e))
+            st.stop()
+        for note in notes:
+            st.info(note)
+        samples = sample_near(trained, near, count, spread, common.seed(), **decoding)
+    else:
+        samples = sample_prior(trained, count, common.seed(), "mixture" if draw_from == MIXTURE else "prior",
+                               **decoding)
 
-st.subheader(f"{len(samples)} sentences, seed {common.seed()}")
-table = pd.DataFrame({"sentence": [s.text for s in samples],
-                      "words": [s.num_words for s in samples],
-                      "log p(x|z)": [s.logprob for s in samples]},
-                     index=pd.RangeIndex(1, len(samples) + 1))
-st.table(table.style.format({"log p(x|z)": "{:.2f}"}))
-st.caption("log p(x|z): the log-probability of the whole sentence (its end included) under the decoder "
-           "at temperature 1; longer sentences have lower values. The same seed and settings always "
-           "give the same sentences, and this page's link keeps them.")
+    st.subheader(f"{len(samples)} sentences, seed {common.seed()}")
+    table = pd.DataFrame({"sentence": [s.text for s in samples],
+                          "words": [s.num_words for s in samples],
+                          "log p(x|z)": [s.logprob for s in samples]},
+                         index=pd.RangeIndex(1, len(samples) + 1))
+    st.table(table.style.format({"log p(x|z)": "{:.2f}"}))
+    st.caption("log p(x|z): the log-probability of the whole sentence (its end included) under the decoder "
+               "at temperature 1; longer sentences have lower values. The same seed and settings always "
+               "give the same sentences, and this page's link keeps them.")

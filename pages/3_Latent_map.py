@@ -10,6 +10,7 @@ from ui import common, maps
 from vae.data import CorpusError
 from vae.decode import InputError, encode_ids, sentence_ids
 from vae.latent_map import map_csv
+from vae.neighbours import nearest
 
 st.set_page_config(page_title="Latent map · Text VAE Explorer", page_icon="🗺️", layout="wide")
 st.title("Latent map")
@@ -70,7 +71,7 @@ if probe.strip():
         view = maps.with_projector(trained, view, corpus_key, n_neighbors, min_dist)
         z = encode_ids(trained, [ids])[0].numpy()  # (1, latent)
         probe_xy = view.projector.transform(z)[0]
-        neighbours, distances = maps.nearest(view.mu, z[0])
+        neighbours, distances = nearest(view.mu, z[0])
     except InputError as e:
         st.warning(str(e))
 

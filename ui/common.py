@@ -20,6 +20,10 @@ DEFAULT_MODEL = ROOT / "assets" / "model"
 # the Train page's side of the contract: it sets both keys when the user picks "Use this model"
 SESSION_MODEL, SESSION_MODEL_NAME = "session_model", "session_model_name"
 
+# the pages after Home, as streamlit_app.py lists them: (file in pages/ without .py, title)
+PAGES = [("1_Sample", "Sample"), ("2_Interpolate", "Interpolate"), ("3_Latent_map", "Latent map"),
+         ("4_Train", "Train")]
+
 
 # the model
 
@@ -101,7 +105,6 @@ def sidebar(require_model=True) -> TrainedModel | None:
     except CheckpointError as e:
         trained, error = None, e
     with st.sidebar:
-        navigation()
         if trained is None:
             st.markdown("**Model:** none loaded")
         elif using_session_model():
@@ -120,18 +123,6 @@ def sidebar(require_model=True) -> TrainedModel | None:
         if require_model:
             st.stop()
     return trained
-
-
-def navigation():
-    """Links to the pages, only when Streamlit's own list is switched off: in the file-based layout
-    that list names the entry page after its file ("streamlit app"); with
-    `[client] showSidebarNavigation = false` in .streamlit/config.toml this one says "Home"."""
-    if st.get_option("client.showSidebarNavigation"):
-        return
-    st.page_link("streamlit_app.py", label="Home")
-    for page in sorted((ROOT / "pages").glob("[0-9]_*.py")):
-        st.page_link(f"pages/{page.name}", label=page.stem.split("_", 1)[1].replace("_", " "))
-    st.divider()
 
 
 def note_if_no_latent(trained: TrainedModel) -> bool:

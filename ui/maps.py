@@ -110,10 +110,6 @@ def with_projector(trained, view: LatentMap, corpus_key: str, n_neighbors: int, 
     return LatentMap(view.mu, xy, projector, view.precomputed)
 
 
-def nearest(mu: np.ndarray, z: np.ndarray, k=5):
-    """Indices of the k rows of mu closest (Euclidean, in latent space) to one code z."""
-    distances = np.linalg.norm(mu - z[None], axis=1)
-    return np.argsort(distances)[:k], distances
 
 
 def shipped_corpus_names():

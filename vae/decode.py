@@ -209,3 +209,13 @@ def interpolate(trained: TrainedModel, text_a, text_b, steps=8, method="linear",
     mu, _ = encode_ids(trained, [ids_a, ids_b])
     decoding.setdefault("strategy", "greedy")
     return generate(trained, interpolation_path(mu[0], mu[1], max(steps, 2), method), **decoding)
+
+
+def arithmetic(trained: TrainedModel, text_a, text_b, text_c, **decoding):
+    """"a is to b as c is to ?": decode z_c + (z_b - z_a) from the three posterior means (the
+    analogy of word vectors, as Optimus (Li et al. 2020) and denoising text autoencoders (Shen et al.
+    2020) show it for sentences). Greedy unless told otherwise."""
+    ids = [sentence_ids(trained, text)[0] for text in (text_a, text_b, text_c)]
+    mu, _ = encode_ids(trained, ids)
+    decoding.setdefault("strategy", "greedy")
+    return generate(trained, (mu[2] + mu[1] - mu[0])[None], **decoding)[0]
