@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 from conftest import SENTENCES
@@ -127,3 +129,40 @@ def test_sampling_follows_the_distribution():
     picks = pick_next(logits, "sample", 1.0, 0, 1.0, torch.Generator().manual_seed(0))
     freq = torch.bincount(picks, minlength=4).float() / len(picks)
     torch.testing.assert_close(freq, torch.tensor([0.7, 0.0, 0.2, 0.1]), atol=0.015, rtol=0)
+
+
+BAD_CALLS = {  # the cases: each must end in InputError, not a torch error or garbage
+    "no samples": lambda t: sample_prior(t, 0),
+    "negative samples": lambda t: sample_prior(t, -1),
+    "too many samples": lambda t: sample_prior(t, 1_000_000),
+    "top-k zero": lambda t: sample_prior(t, 2, strategy="top-k", top_k=0),
+    "top-k negative": lambda t: sample_prior(t, 2, strategy="top-k", top_k=-5),
+    "temperature NaN": lambda t: sample_prior(t, 2, temperature=math.nan),
+    "temperature inf": lambda t: sample_prior(t, 2, temperature=math.inf),
+    "top-p NaN": lambda t: sample_prior(t, 2, strategy="top-p", top_p=math.nan),
+    "top-p zero": lambda t: sample_prior(t, 2, strategy="top-p", top_p=0.0),
+    "spread inf": lambda t: sample_near(t, "the cat", 2, spread=math.inf),
+    "a million steps": lambda t: interpolate(t, "the cat", "the dog", steps=1_000_000),
+    "one step": lambda t: interpolate(t, "the cat", "the dog", steps=1),
+    "unknown method": lambda t: interpolate(t, "the cat", "the dog", method="bogus"),
+    "unknown strategy": lambda t: sample_prior(t, 2, strategy="beam"),
+    "a number for a sentence": lambda t: sentence_ids(t, 5),
+    "a string for a list": lambda t: reconstruct(t, "the cat"),
+    "negative max_len": lambda t: sample_prior(t, 2, max_len=-1),
+    "negative seed": lambda t: sample_prior(t, 2, seed=-1),
+    "z of the wrong size": lambda t: generate(t, torch.zeros(2, 1)),
+    "z with NaN": lambda t: generate(t, torch.full((1, t.model.config.latent_size), math.nan)),
+}
+
+
+@pytest.mark.parametrize("call", BAD_CALLS.values(), ids=BAD_CALLS.keys())
+def test_bad_arguments_raise_input_error(tiny_trained, call):
+    trained, _ = tiny_trained
+    with pytest.raises(InputError):
+        call(trained)
+
+
+def test_a_lone_surrogate_is_read_as_a_space(tiny_trained):
+    trained, _ = tiny_trained
+    ids, _ = sentence_ids(trained, "the\ud800cat")
+    assert ids == sentence_ids(trained, "the cat")[0]

@@ -13,11 +13,65 @@ from .data import sorted_batches, to_batch
 from .tokenizer import BOS_ID, EOS_ID, UNK_ID
 
 STRATEGIES = ("greedy", "sample", "top-k", "top-p")
+METHODS = ("linear", "spherical")  # interpolation paths
+MAX_SAMPLES = 1_000  # sentences per call: a page draws at most 50, metrics draw in batches of 250
+MAX_STEPS = 100  # points on an interpolation path: more than a page can show
+MAX_DECODE_LEN = 500  # words per decoded sentence
+MAX_SEED = 2**63 - 1
 SOURCES = ("prior", "mixture")  # where sample_prior draws z: N(0, I), or the fitted mixture (density.py)
 
 
 class InputError(ValueError):
     """Text the model cannot work with (e.g. empty), with a message for the user."""
+
+
+# argument checks: bad values end with InputError and one sentence, not a torch error or garbage
+
+
+def check_whole(name, value, low, high=None):
+    """`value` as an int in [low, high]; bools and floats such as 2.5 are refused."""
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole:
+        raise InputError(f"{name} must be a whole number, not {value!r}")
+    if value < low or (high is not None and value > high):
+        bounds = f"from {low:,} to {high:,}" if high is not None else f"at least {low:,}"
+        raise InputError(f"{name} must be {bounds}, not {value:,}")
+    return int(value)
+
+
+def check_real(name, value, low, high=math.inf, low_open=False):
+    """`value` as a finite float in [low, high] ((low, high] if `low_open`); NaN and inf are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InputError(f"{name} must be a finite number, not {value!r}")
+    if value < low or value > high or (low_open and value == low):
+        above = f"above {low:g}" if low_open else f"at least {low:g}"
+        bounds = above if high == math.inf else f"{above} and at most {high:g}"
+        raise InputError(f"{name} must be {bounds}, not {value:g}")
+    return float(value)
+
+
+def check_choice(name, value, choices):
+    if value not in choices:
+        raise InputError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def check_texts(texts):
+    """A list of sentences, each a str (a single str is refused: it would be read letter by letter)."""
+    if isinstance(texts, (str, bytes)) or not hasattr(texts, "__iter__"):
+        raise InputError(f"expected a list of sentences, not {type(texts).__name__}")
+    texts = list(texts)
+    for text in texts:
+        if not isinstance(text, str):
+            raise InputError(f"every sentence must be text, not {type(text).__name__}")
+    return texts
+
+
+def check_decoding(strategy, temperature, top_k, top_p):
+    check_choice("strategy", strategy, STRATEGIES)
+    check_real("temperature", temperature, 0)  # 0 means greedy
+    check_whole("top_k", top_k, 1)
+    check_real("top_p", top_p, 0, 1, low_open=True)
 
 
 @dataclass
@@ -32,6 +86,8 @@ class Sample:
 
 def sentence_ids(trained: TrainedModel, text: str):
     """Token ids of one user sentence and notices about it; raises InputError if it is empty."""
+    if text is not None and not isinstance(text, str):
+        raise InputError(f"The sentence must be text, not {type(text).__name__}.")
     text = (text or "").strip()
     if not text:
         raise InputError("Type a sentence first: the text is empty.")
@@ -55,6 +111,7 @@ def encode_ids(trained: TrainedModel, ids_list, batch_size=512, progress=None):
     """Posterior means and log-variances for token id lists: two (N, latent) CPU tensors, in input
     order. Batches are sorted by length so there is little padding. `progress(done, total)` is
     called after each batch."""
+    check_whole("batch_size", batch_size, 1)
     model = trained.model
     mu = torch.empty(len(ids_list), model.config.latent_size)
     logvar = torch.empty_like(mu)
@@ -72,7 +129,7 @@ def encode_ids(trained: TrainedModel, ids_list, batch_size=512, progress=None):
 
 def encode_texts(trained: TrainedModel, texts, batch_size=512, progress=None):
     """Posterior means (N, latent) of sentences (truncated to max_len words)."""
-    ids_list = trained.tokenizer.encode_batch(texts, trained.max_len)
+    ids_list = trained.tokenizer.encode_batch(check_texts(texts), trained.max_len)
     return encode_ids(trained, ids_list, batch_size, progress)[0]
 
 
@@ -88,9 +145,15 @@ def generate(trained: TrainedModel, z, strategy="sample", temperature=1.0, top_k
     (safer, more repetitive text), > 1 flattens it. "greedy" takes the most likely word.
     <unk> stands for every rare word at once, so it is often the likeliest token of a small model;
     it is never chosen unless `allow_unk` (log-probabilities are still the model's own)."""
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}, not {strategy!r}")
-    model, max_len = trained.model, max_len or trained.max_len
+    check_decoding(strategy, temperature, top_k, top_p)
+    model = trained.model
+    max_len = check_whole("max_len", trained.max_len if max_len is None else max_len, 1, MAX_DECODE_LEN)
+    latent = model.config.latent_size
+    if not isinstance(z, torch.Tensor) or z.dim() != 2 or z.size(1) != latent or not 1 <= z.size(0) <= MAX_SAMPLES:
+        raise InputError(f"z must be a tensor of shape (1 to {MAX_SAMPLES:,}, {latent}), "
+                         f"not {tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__}")
+    if not torch.isfinite(z).all():
+        raise InputError("z holds NaN or infinite values")
     z = z.to(model.device)
     B = z.size(0)
     state = model.initial_state(z)
@@ -144,7 +207,7 @@ def pick_next(logits, strategy, temperature, top_k, top_p, generator):
 
 
 def make_generator(trained: TrainedModel, seed):
-    return torch.Generator(device=trained.device).manual_seed(int(seed))
+    return torch.Generator(device=trained.device).manual_seed(check_whole("seed", seed, 0, MAX_SEED))
 
 
 # the pages' walks
@@ -157,6 +220,7 @@ def sample_prior(trained: TrainedModel, n, seed=0, source="prior", **decoding):
 
     if source not in SOURCES:
         raise InputError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+    n = check_whole("the number of samples", n, 1, MAX_SAMPLES)
     generator = make_generator(trained, seed)
     if source == "mixture":
         if trained.density is None:
@@ -169,6 +233,8 @@ def sample_prior(trained: TrainedModel, n, seed=0, source="prior", **decoding):
 
 def sample_near(trained: TrainedModel, text, n, spread=1.0, seed=0, **decoding):
     """n sentences decoded from z = mu + spread * sigma * eps around the posterior of `text`."""
+    n = check_whole("the number of samples", n, 1, MAX_SAMPLES)
+    spread = check_real("spread", spread, 0)
     ids, _ = sentence_ids(trained, text)
     mu, logvar = encode_ids(trained, [ids])
     generator = make_generator(trained, seed)
@@ -179,6 +245,9 @@ def sample_near(trained: TrainedModel, text, n, spread=1.0, seed=0, **decoding):
 
 def reconstruct(trained: TrainedModel, texts, strategy="greedy", **decoding):
     """Decode each sentence's posterior mean."""
+    texts = check_texts(texts)
+    if not texts:
+        raise InputError("there are no sentences to reconstruct")
     return generate(trained, encode_texts(trained, texts), strategy=strategy, **decoding)
 
 
@@ -198,17 +267,21 @@ def slerp(z_a, z_b, t):
 
 def interpolation_path(z_a, z_b, steps, method="linear"):
     """`steps` codes (steps, latent) from z_a to z_b, both included."""
+    check_choice("method", method, METHODS)
+    steps = check_whole("steps", steps, 2, MAX_STEPS)
     mix = slerp if method == "spherical" else lerp
     return torch.stack([mix(z_a, z_b, t) for t in torch.linspace(0, 1, steps).tolist()])
 
 
 def interpolate(trained: TrainedModel, text_a, text_b, steps=8, method="linear", **decoding):
     """Greedy-decoded sentences along the path between two sentences' posterior means."""
+    check_choice("method", method, METHODS)
+    steps = check_whole("steps", steps, 2, MAX_STEPS)
     ids_a, _ = sentence_ids(trained, text_a)
     ids_b, _ = sentence_ids(trained, text_b)
     mu, _ = encode_ids(trained, [ids_a, ids_b])
     decoding.setdefault("strategy", "greedy")
-    return generate(trained, interpolation_path(mu[0], mu[1], max(steps, 2), method), **decoding)
+    return generate(trained, interpolation_path(mu[0], mu[1], steps, method), **decoding)
 
 
 def arithmetic(trained: TrainedModel, text_a, text_b, text_c, **decoding):

@@ -17,13 +17,17 @@ import torch
 
 from .checkpoint import TrainedModel
 from .data import sorted_batches, to_batch
-from .decode import encode_texts, generate, sample_prior
+from .decode import InputError, check_texts, check_whole, encode_texts, generate, sample_prior
 from .model import gaussian_kl, gaussian_log_density
 
 
 @torch.inference_mode()
 def evaluate(trained: TrainedModel, texts, iw_samples=100, batch_size=64, seed=0, progress=None):
     """Likelihood metrics on `texts`; `progress(done, total)` after each batch."""
+    check_whole("iw_samples", iw_samples, 1, 10_000)
+    check_whole("batch_size", batch_size, 1)
+    if not any(trained.tokenizer.encode_batch(check_texts(texts), trained.max_len)):
+        raise InputError("there is nothing to evaluate: no sentence has a word the model can read")
     model = trained.model.eval()
     cfg = model.config
     torch.manual_seed(seed)
@@ -94,7 +98,7 @@ def mutual_information(mu, logvar, chunk=256):
     E_x E_q(z|x) [log q(z|x)] - E_q(z) [log q(z)], q(z) being the mixture of all N posteriors.
 
     Taken over every sentence, not per batch: a batch of 64 caps the estimate at log 64 = 4.16 nats.
-    Over N sentences it is still at most log N, the entropy of the evaluation set itself."""
+    Over N sentences it is still at most about log N, the entropy of the evaluation set itself."""
     N, L = mu.shape
     neg_entropy = (-0.5 * L * math.log(2 * math.pi) - 0.5 * (1 + logvar).sum(-1)).mean()
     z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)  # one z per x, (N, L)

@@ -16,6 +16,13 @@ PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
 
 # words (with one inner apostrophe, so "don't" stays one word) or single punctuation marks
 WORD_PATTERN = r"<unk>|\w+(?:'\w+)?|[^\w\s]"
+# lone surrogates ("a\ud800b") are not text: Rust's tokenizer refuses them with a TypeError
+SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def clean(text: str) -> str:
+    """`text` with every lone surrogate turned into a space (one for one, so offsets still match)."""
+    return SURROGATES.sub(" ", text)
 
 
 class WordTokenizer:
@@ -45,7 +52,7 @@ class WordTokenizer:
         )
         # a literal "<unk>" in the data (Penn Treebank has many) would be counted as a word and
         # shift the special ids, so it is left out of the counts
-        tokenizer.train_from_iterator((s.replace(UNK, " ") for s in sentences), trainer)
+        tokenizer.train_from_iterator((clean(s).replace(UNK, " ") for s in sentences), trainer)
         return cls(tokenizer)
 
     @classmethod
@@ -65,7 +72,8 @@ class WordTokenizer:
         return self.encode_batch([text], max_len)[0]
 
     def encode_batch(self, texts, max_len=None):
-        ids = [e.ids for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
+        texts = [clean(text) for text in texts]
+        ids = [e.ids for e in self.tokenizer.encode_batch(texts, add_special_tokens=False)]
         if max_len is not None:
             ids = [x[:max_len] for x in ids]
         return ids
@@ -85,6 +93,7 @@ class WordTokenizer:
 
     def unknown_words(self, text):
         """The words of `text` that are not in the vocabulary, as the user typed them."""
+        text = clean(text)
         encoding = self.tokenizer.encode(text, add_special_tokens=False)
         return [text[start:end] for i, (start, end) in zip(encoding.ids, encoding.offsets) if i == UNK_ID]
 
