@@ -73,6 +73,8 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--measure-only", action="store_true")
     parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--iw-samples", type=int, default=20,
+                        help="k of the sweep's NLL (the shipped model's card uses 100); one k for every run")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if not args.measure_only:
@@ -87,7 +89,7 @@ def main():
             continue
         trained = load_model(folder(args.out, name))
         started = time.perf_counter()
-        report = quality_report(trained, test, lm=lm, samples=args.samples)
+        report = quality_report(trained, test, lm=lm, samples=args.samples, iw_samples=args.iw_samples)
         lm_nll = report["lm_baseline"]["nll"]
         report["reconstruction_short"] = report["heldout"]["up_to_12_words"]
         report["nll_gap_to_lm"] = report["bars"]["iw_nll_gap_to_lm"]
@@ -95,7 +97,8 @@ def main():
         (folder(args.out, name) / "report.json").write_text(json.dumps(report, indent=2))
         print(f"[{time.strftime('%H:%M:%S')}] measured {name} in {time.perf_counter() - started:.0f} s: "
               + json.dumps(rows[-1]), flush=True)
-    summary = {"budget": COMMON, "test_sentences": len(test), "lm_nll": lm_nll, "rows": rows,
+    summary = {"budget": COMMON, "test_sentences": len(test), "lm_nll": lm_nll, "iw_samples": args.iw_samples,
+               "samples": args.samples, "rows": rows,
                "commands": {name: RUNS[name] for name in RUNS}}
     (args.out / "sweep.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))

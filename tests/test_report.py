@@ -1,0 +1,103 @@
+"""The card's figures: reconstruction by length, mutual information, sample fluency, the mixture."""
+
+import math
+
+import pytest
+import torch
+from conftest import SENTENCES
+
+from vae.decode import InputError, sample_prior
+from vae.density import fit_latent_density, sample_density
+from vae.metrics import (
+    lm_perplexity,
+    mutual_information,
+    mutual_information_upper_bound,
+    num_words,
+    reconstruction_quality,
+    reconstruction_scores,
+    sample_diversity,
+)
+from vae.report import BARS, interpolation_report, meets, read_everyday_sentences
+
+
+def test_exact_match_counts_whole_sentences_only():
+    pairs = [(["a", "cat", "."], ["a", "cat", "."]), (["a", "dog", "."], ["a", "cat", "."])]
+    scores = reconstruction_scores(pairs)
+    assert scores["exact_match"] == 0.5
+    assert scores["token_accuracy"] == pytest.approx(7 / 8)  # 3 + 1 eos, twice; one word wrong
+
+
+def test_punctuation_is_not_a_word():
+    assert num_words(["i", "love", "it", "."]) == 3
+
+
+def test_a_memorising_model_reads_every_sentence_back_in_its_length_bucket(tiny_trained):
+    trained, _ = tiny_trained
+    result = reconstruction_quality(trained, SENTENCES)
+    assert result["exact_match"] == 1.0 and result["up_to_12_words"]["sentences"] == len(SENTENCES)
+    assert result["by_length"]["<=8 words"]["sentences"] == len(SENTENCES)  # all have 3-7 words
+    assert result["by_length"]["13-15 words"]["sentences"] == 0
+
+
+def test_whole_set_mutual_information_is_not_capped_at_log_64():
+    mu = torch.randn(512, 8) * 5  # well separated posteriors
+    logvar = torch.full_like(mu, -4.0)
+    assert mutual_information(mu, logvar) > math.log(64) + 1  # a batch of 64 could not say more than 4.16
+    assert mutual_information(mu, logvar) <= math.log(512) + 0.2  # log N, give or take Monte Carlo noise
+
+
+def test_the_upper_bound_is_above_the_estimate_and_near_zero_without_information():
+    mu = torch.randn(400, 4) * 2
+    logvar = torch.zeros_like(mu)
+    assert mutual_information_upper_bound(mu, logvar) >= mutual_information(mu, logvar) - 0.05
+    assert abs(mutual_information_upper_bound(torch.zeros(400, 4), torch.zeros(400, 4))) < 1e-6
+
+
+def test_an_lm_finds_its_own_training_sentences_likelier_than_shuffled_words(tiny_trained):
+    trained, _ = tiny_trained
+    shuffled = [" ".join(reversed(s.split())) for s in SENTENCES]
+    assert lm_perplexity(trained, SENTENCES) < lm_perplexity(trained, shuffled)
+
+
+def test_sample_metrics_report_empty_samples_and_fluency(tiny_trained):
+    trained, _ = tiny_trained
+    result = sample_diversity(trained, n=20, lm=trained, train_texts=SENTENCES)
+    assert result["empty"] == 0.0 and result["lm_perplexity"] > 1
+    assert 0 < result["distinct_2"] <= 1 and 0 <= result["copied_from_train"] <= 1
+
+
+def test_the_mixture_is_fitted_to_training_codes_and_sampled_from(tiny_trained):
+    trained, _ = tiny_trained
+    density = fit_latent_density(trained, SENTENCES, components=2)
+    assert density["means"].shape == (2, 8) and density["scale_tril"].shape == (2, 8, 8)
+    z = sample_density(density, 500, torch.Generator().manual_seed(0), "cpu")
+    assert z.shape == (500, 8)
+    # the samples follow the mixture, not N(0, I): their mean is the mixture's mean
+    mixture_mean = (density["weights"][:, None] * density["means"]).sum(0)
+    assert torch.allclose(z.mean(0), mixture_mean, atol=0.3 * z.std(0).max().item())
+
+
+def test_sampling_from_a_mixture_the_model_lacks_says_so(tiny_trained):
+    trained, _ = tiny_trained
+    assert trained.density is None
+    with pytest.raises(InputError, match="no fitted mixture"):
+        sample_prior(trained, 2, source="mixture")
+    with pytest.raises(InputError, match="source must be"):
+        sample_prior(trained, 2, source="nowhere")
+
+
+def test_interpolation_ends_count_as_reproduced_only_when_read_back(tiny_trained):
+    trained, _ = tiny_trained
+    rows = interpolation_report(trained, pairs=[(SENTENCES[0], SENTENCES[1]), ("zebra xylophone", SENTENCES[1])])
+    assert [r["ends_reproduced"] for r in rows] == [True, False]
+
+
+def test_bars_are_floors_or_ceilings_as_issue_9_states_them():
+    assert meets("everyday_exact_match", 0.5) and not meets("everyday_exact_match", 0.49)
+    assert meets("iw_nll_gap_to_lm", 3.9) and not meets("iw_nll_gap_to_lm", 4.1)
+    assert meets("sample_empty", 0.0) and not meets("sample_empty", 0.001)
+    assert BARS["heldout_exact_match_up_to_12_words"] == 0.40 and BARS["heldout_bleu_up_to_12_words"] == 50
+
+
+def test_the_everyday_sentences_are_forty():
+    assert len(read_everyday_sentences()) == 40
