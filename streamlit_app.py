@@ -18,7 +18,7 @@ def home():
 
 
 st.set_page_config(page_title="Text VAE Explorer", page_icon="🔤")
-HOME = st.Page(home, title="Home", icon="🔤", default=True)
+HOME = st.Page(home, title="Home", default=True)
 page = st.navigation([HOME] + [st.Page(f"pages/{name}.py", title=title) for name, title in common.PAGES])
 page.run()
 if page is not HOME:

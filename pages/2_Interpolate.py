@@ -1,19 +1,26 @@
-"""Interpolate: walk from one sentence's code to another's and read the sentences on the way."""
+"""Interpolate: walk from one sentence's code to another's, do arithmetic with codes, or find the
+corpus sentences whose codes lie nearest to a typed one.
+
+Controls on the left, the outcome on the right, so that on a projector (1280x720) it is in view.
+"""
 
 import re
 
+import pandas as pd
 import streamlit as st
 
-from ui import common
-from vae.decode import InputError, interpolate, sentence_ids
+from ui import common, maps
+from vae.decode import InputError, arithmetic, encode_ids, interpolate, reconstruct, sentence_ids
+from vae.neighbours import METRICS, nearest
 from vae.word_diff import changed_words
 
-st.set_page_config(page_title="Interpolate · Text VAE Explorer", page_icon="🧭")
+st.set_page_config(page_title="Interpolate · Text VAE Explorer", page_icon="🧭", layout="wide")
 st.title("Interpolate")
 trained = common.sidebar()
 common.note_if_no_latent(trained)
-st.markdown("Encode two sentences to their posterior means, walk along a path between the two "
-            "codes, and decode each point greedily (the likeliest word at every step).")
+controls, results = st.columns([2, 3], gap="large")
+
+PATH, ARITHMETIC, NEIGHBOURS = "path", "arithmetic", "nearest neighbours"
 
 
 def escape(word):
@@ -27,37 +34,105 @@ def highlighted(text, previous):
                     for w, changed in changed_words(previous, text))
 
 
-sentence_a = st.text_input("From", "i have never seen such a beautiful place .", **common.in_url("sentence_a"))
-sentence_b = st.text_input("To", "he did not say a word to anyone .", **common.in_url("sentence_b"))
-steps = st.slider("Steps (both ends included)", 3, 15, 8, **common.in_url("path_steps"))
-method = st.radio("Path", ["linear", "spherical"], horizontal=True, **common.in_url("path"),
-                  help="linear: the straight line (1 − t)·z_a + t·z_b. spherical (slerp): the arc "
-                       "between them, which stays where N(0, I) puts its mass instead of cutting "
-                       "through the middle.")
+def checked(texts):
+    """(token ids of each typed sentence, notices about them); stops the page on empty input.
+    The notices are shown under the outcome, so that they never push it out of view."""
+    try:
+        checked_ids = [sentence_ids(trained, text) for text in texts.values()]
+    except InputError as e:
+        st.warning(str(e))
+        st.stop()
+    notices = [f"{label}: {note}" for label, (_, notes) in zip(texts, checked_ids) for note in notes]
+    return [ids for ids, _ in checked_ids], notices
 
-try:
-    ids_a, notes_a = sentence_ids(trained, sentence_a)
-    ids_b, notes_b = sentence_ids(trained, sentence_b)
-except InputError as e:
-    st.warning(str(e))
-    st.stop()
-for label, note in [("From", n) for n in notes_a] + [("To", n) for n in notes_b]:
-    st.info(f"{label}: {note}")
 
-path = interpolate(trained, sentence_a, sentence_b, steps, method)
+def show(notices):
+    for notice in notices:
+        st.info(notice)
 
-st.subheader("The ends: what the model reads back")
-st.caption("Each end decoded from its own posterior mean. When this differs from what you typed, "
-           "the model cannot reproduce the sentence, and the path starts and ends there.")
-for label, ids, end in (("From", ids_a, path[0]), ("To", ids_b, path[-1])):
-    exact = trained.tokenizer.encode(end.text) == ids
-    st.markdown(f"**{label}:** {escape(end.text)} " + (":green-badge[:material/check: read back exactly]" if exact
-                                                       else ":orange-badge[:material/warning: not what was typed]"))
 
-st.subheader(f"The path, {len(path)} steps")
-previous = path[0].text
-for i, sample in enumerate(path):
-    t = i / (len(path) - 1)
-    st.markdown(f"`t = {t:.2f}` {highlighted(sample.text, previous) if i else escape(sample.text)}")
-    previous = sample.text
-st.caption("Highlighted: the words that changed from the step before.")
+def typed_and_read_back(label, code, typed, ids, read_back):
+    """One end, side by side: what was typed (s) and what its posterior mean decodes to (z)."""
+    exact = trained.tokenizer.encode(read_back) == ids
+    left, right = st.columns(2)
+    left.markdown(f"**{label} typed:** {escape(typed)}")
+    right.markdown(f"**{code} reads back:** {escape(read_back)} "
+                   + (":green-badge[:material/check: read back exactly]" if exact
+                      else ":orange-badge[:material/warning: not what was typed]"))
+
+
+with controls:
+    mode = st.radio("Mode", [PATH, ARITHMETIC, NEIGHBOURS], horizontal=True, **common.in_url("mode"),
+                    captions=["from one sentence to another", "a is to b as c is to ?", "closest in a corpus"])
+
+if mode == PATH:
+    with controls:
+        st.caption("Encode two sentences to their posterior means, walk along a path between the two "
+                   "codes, and decode each point greedily (the likeliest word at every step).")
+        sentence_a = st.text_input("From", "i have never seen such a beautiful place .",
+                                   **common.in_url("sentence_a"))
+        sentence_b = st.text_input("To", "he did not say a word to anyone .", **common.in_url("sentence_b"))
+        steps = st.slider("Steps (both ends included)", 3, 15, 8, **common.in_url("path_steps"))
+        method = st.radio("Path", ["linear", "spherical"], horizontal=True, **common.in_url("path"),
+                          help="linear: the straight line (1 − t)·z_a + t·z_b. spherical (slerp): the arc "
+                               "between them, which stays where N(0, I) puts its mass instead of cutting "
+                               "through the middle.")
+    with results:
+        (ids_a, ids_b), notices = checked({"From": sentence_a, "To": sentence_b})
+        path = interpolate(trained, sentence_a, sentence_b, steps, method)
+        st.subheader(f"The path, {len(path)} steps")
+        typed_and_read_back("s₀", "z₀", sentence_a, ids_a, path[0].text)
+        previous = path[0].text
+        for i, sample in enumerate(path):
+            t = i / (len(path) - 1)
+            st.markdown(f"`t = {t:.2f}` {highlighted(sample.text, previous) if i else escape(sample.text)}")
+            previous = sample.text
+        typed_and_read_back("s₁", "z₁", sentence_b, ids_b, path[-1].text)
+        st.caption("Highlighted: the words that changed from the step before. Each end is decoded from its "
+                   "own posterior mean; when that differs from what was typed, the model cannot reproduce "
+                   "the sentence, and the path starts or ends there.")
+        show(notices)
+
+elif mode == ARITHMETIC:
+    with controls:
+        st.caption("Encode three sentences and decode z_c + (z_b − z_a): the change from a to b, "
+                   "applied to c. It works where the model has learned to store that change in "
+                   "one direction of the space.")
+        sentence_a = st.text_input("a", "he is happy .", **common.in_url("sum_a"))
+        sentence_b = st.text_input("b", "he is sad .", **common.in_url("sum_b"))
+        sentence_c = st.text_input("c", "she was happy .", **common.in_url("sum_c"))
+    with results:
+        ids, notices = checked({"a": sentence_a, "b": sentence_b, "c": sentence_c})
+        answer = arithmetic(trained, sentence_a, sentence_b, sentence_c)
+        st.subheader("a is to b as c is to ?")
+        st.markdown(f"### {escape(answer.text)}")
+        st.caption("z_c + z_b − z_a, decoded greedily.")
+        read_back = reconstruct(trained, [sentence_a, sentence_b, sentence_c])
+        for label, typed, these_ids, back in zip("abc", (sentence_a, sentence_b, sentence_c), ids, read_back):
+            typed_and_read_back(label, f"z_{label}", typed, these_ids, back.text)
+        show(notices)
+
+else:
+    with controls:
+        st.caption("Encode a sentence and list the corpus sentences whose posterior means lie "
+                   "closest to its own.")
+        probe = st.text_input("Sentence", "the old man walked home slowly .", **common.in_url("probe"))
+        corpus_name = st.selectbox("Corpus", maps.shipped_corpus_names(), **common.in_url("corpus"))
+        metric = st.radio("Distance", METRICS, horizontal=True, **common.in_url("metric"),
+                          help="cosine: 1 − cos of the angle between the two codes (ignores how far from "
+                               "the origin they lie); euclidean: the straight-line distance.")
+        k = st.slider("Neighbours", 1, 20, 8, **common.in_url("neighbours"))
+    with results:
+        [ids], notices = checked({"Sentence": probe})
+        corpus, corpus_key = maps.shipped_corpus(corpus_name)
+        mu = maps.codes(trained, corpus, corpus_key, corpus_name)
+        z = encode_ids(trained, [ids])[0][0].numpy()
+        order, distances = nearest(mu, z, k, metric)
+        st.subheader(f"The {len(order)} nearest in {corpus_name}")
+        labels = corpus.labels or [""] * len(corpus.texts)
+        table = pd.DataFrame({"sentence": [corpus.texts[i] for i in order], "label": [labels[i] for i in order],
+                              "distance": [float(distances[i]) for i in order]},
+                             index=pd.RangeIndex(1, len(order) + 1))
+        st.table(table.style.format({"distance": "{:.3f}"}))
+        st.caption(f"{metric} distance between posterior means, over {len(corpus.texts):,} sentences.")
+        show(notices)

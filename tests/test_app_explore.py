@@ -53,3 +53,42 @@ def test_sample_draws_from_the_fitted_mixture_when_asked(tiny_model_dir, tmp_pat
     prior = sentences(at)
     at.radio(key="draw_from").set_value("mixture fitted to training codes").run()
     assert len(sentences(no_exception(at))) == 10 and sentences(at) != prior
+
+
+# Interpolate: the ends side by side, arithmetic, nearest neighbours
+
+
+def test_each_end_of_the_path_shows_what_was_typed_beside_what_is_read_back(open_page):
+    at = no_exception(open_page("pages/2_Interpolate.py", sentence_a=SENTENCES[0], sentence_b=SENTENCES[1]))
+    text = [m.value for m in at.markdown]
+    assert text.index("**s₀ typed:** the cat sat on the mat \\.") < text.index(
+        next(t for t in text if t.startswith("`t = 0.00`")))
+    assert text.index(next(t for t in text if t.startswith("`t = 1.00`"))) < text.index(
+        "**s₁ typed:** a dog ran in the park \\.")
+    assert sum("read back exactly" in t for t in text) == 2
+
+
+def test_arithmetic_decodes_c_plus_b_minus_a(open_page):
+    at = no_exception(open_page("pages/2_Interpolate.py", mode="arithmetic"))
+    at.text_input(key="sum_a").set_value(SENTENCES[2])
+    at.text_input(key="sum_b").set_value(SENTENCES[2])
+    at.text_input(key="sum_c").set_value(SENTENCES[9]).run()
+    assert "### rain falls on the roof\\." in [m.value for m in no_exception(at).markdown]  # b = a: c itself
+    assert sum("read back exactly" in m.value for m in at.markdown) == 3
+
+
+def test_arithmetic_with_an_empty_sentence_warns(open_page):
+    at = no_exception(open_page("pages/2_Interpolate.py", mode="arithmetic", sum_b=" "))
+    assert "empty" in at.warning[0].value
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_a_corpus_sentence_is_its_own_nearest_neighbour(open_page, metric):
+    sentence = "The crew waited impatiently for their chief's orders."  # by_author's first line
+    at = no_exception(open_page("pages/2_Interpolate.py", mode="nearest neighbours", corpus="by_author",
+                                probe=sentence, metric=metric))
+    table = at.table[0].value
+    assert len(table) == 8 and table["sentence"].iloc[0] == sentence and table["label"].iloc[0] == "Verne"
+    assert abs(table["distance"].iloc[0]) < 1e-4 and table["distance"].is_monotonic_increasing
+    at.slider(key="neighbours").set_value(3).run()
+    assert len(no_exception(at).table[0].value) == 3

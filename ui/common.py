@@ -100,6 +100,7 @@ def sidebar(require_model=True) -> TrainedModel | None:
 
     With no model at all, show how to get one and stop the page (or return None if
     `require_model` is False, for pages that still have something to say)."""
+    through_the_navigation()
     try:
         trained, error = current_model(), None
     except CheckpointError as e:
@@ -123,6 +124,18 @@ def sidebar(require_model=True) -> TrainedModel | None:
         if require_model:
             st.stop()
     return trained
+
+
+def through_the_navigation():
+    """Rerun a page that Streamlit started without streamlit_app.py, so that its navigation (with
+    the titles) shows. A new server's first request for a deep link such as /Sample runs
+    pages/1_Sample.py on its own, in Streamlit's legacy layout for a pages/ folder, until the
+    entry point has called st.navigation once; the flag below is what that call switches off."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def note_if_no_latent(trained: TrainedModel) -> bool:

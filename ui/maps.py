@@ -101,6 +101,17 @@ def latent_map(trained, corpus: Corpus, corpus_key: str, corpus_name: str | None
     return LatentMap(mu, xy, projector, saved is not None)
 
 
+def codes(trained, corpus: Corpus, corpus_key: str, corpus_name: str | None) -> np.ndarray:
+    """Posterior means (N, latent) of a corpus: precomputed for a shipped corpus under the shipped
+    model, else encoded once and cached."""
+    key = model_key(trained)
+    if corpus_name is not None:
+        saved = precomputed(key, corpus_key, str(map_path(shipped_model_path(), corpus_name)))
+        if saved is not None:
+            return saved["mu"]
+    return encoded(key, corpus_key, trained, corpus.texts)
+
+
 def with_projector(trained, view: LatentMap, corpus_key: str, n_neighbors: int, min_dist: float) -> LatentMap:
     """The same map with a fitted projector, to place new sentences: fits UMAP on a precomputed
     map (once; with the same seed it reproduces the precomputed coordinates)."""

@@ -1,0 +1,60 @@
+"""The app as a room sees it on a projector: a 1280x720 window, and the outcome of each page's
+action in view without scrolling. Screenshots of exactly that window go to screenshots/projector/."""
+
+import re
+from urllib.parse import urlencode
+
+import pytest
+from conftest import SCREENSHOTS, SENTENCES
+
+expect = pytest.importorskip("playwright.sync_api").expect
+expect.set_options(timeout=30_000)
+
+WIDTH, HEIGHT = 1280, 720
+SHOTS = SCREENSHOTS / "projector"
+
+
+@pytest.fixture
+def projector(browser):
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    yield tab
+    context.close()
+
+
+def assert_in_view(locator):
+    """The element is laid out inside the window, as it is: no scrolling."""
+    expect(locator).to_be_visible()
+    box = locator.bounding_box()
+    assert box["x"] >= 0 and box["y"] >= 0, box
+    assert box["x"] + box["width"] <= WIDTH and box["y"] + box["height"] <= HEIGHT, box
+
+
+def shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.mouse.move(0, 0)  # no tooltip
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def test_new_sentences_appear_in_view(app_server, projector):
+    projector.goto(f"{app_server}/Sample")
+    projector.get_by_role("button", name="New sentences").click()
+    assert_in_view(projector.get_by_role("heading", name="10 sentences, seed 1"))
+    assert_in_view(projector.locator("[data-testid=stTable] tbody tr").last)
+    shot(projector, "sample")
+
+
+def test_the_whole_path_and_both_ends_are_in_view(app_server, projector):
+    projector.goto(f"{app_server}/Interpolate?" + urlencode({"sentence_a": SENTENCES[0], "sentence_b": SENTENCES[5]}))
+    assert_in_view(projector.get_by_text(re.compile("^s₀ typed:")))
+    assert_in_view(projector.locator("code", has_text="t = 1.00"))
+    assert_in_view(projector.get_by_text(re.compile("^s₁ typed:")))
+    shot(projector, "interpolate")
+
+
+def test_the_answer_of_sentence_arithmetic_is_in_view(app_server, projector):
+    projector.goto(f"{app_server}/Interpolate?mode=arithmetic")
+    assert_in_view(projector.get_by_role("heading", name="a is to b as c is to ?"))
+    assert_in_view(projector.locator("h3").last)
+    shot(projector, "arithmetic")
