@@ -1,5 +1,6 @@
 """Smoke tests of `python -m vae`: each subcommand on a tiny corpus, and its error messages."""
 
+import csv
 import json
 import subprocess
 import sys
@@ -92,3 +93,85 @@ def test_help_and_unknown_option_from_the_shell():
     assert ok.returncode == 0 and "interpolate" in ok.stdout
     bad = subprocess.run([sys.executable, "-m", "vae", "sample", "--bogus"], capture_output=True, text=True)
     assert bad.returncode == 2 and "unrecognized arguments: --bogus" in bad.stderr
+
+
+def run_cli(argv, capsys):
+    """(exit status, stderr) of `python -m vae argv`, run in this process (argparse exits itself)."""
+    try:
+        status = main(argv)
+    except SystemExit as e:
+        status = e.code
+    return status, capsys.readouterr().err
+
+
+BAD_INVOCATIONS = {  # the issue's cases, and more of the same kind: each a one-line error, exit 2
+    "encode into a missing folder": ["encode", "--corpus", "{corpus}", "--out", "/missing/dir/o.csv"],
+    "encode into a folder": ["encode", "--corpus", "{corpus}", "--out", "{tmp}"],
+    "evaluate --iw-samples 0": ["evaluate", "--corpus", "{corpus}", "--iw-samples", "0"],
+    "evaluate --json into a missing folder": ["evaluate", "--corpus", "{corpus}", "--json", "/missing/r.json"],
+    "evaluate an empty corpus": ["evaluate", "--corpus", "{blank}"],
+    "sample --top-k 0": ["sample", "--top-k", "0"],
+    "sample -n 0": ["sample", "-n", "0"],
+    "sample -n -1": ["sample", "-n", "-1"],
+    "sample -n a million": ["sample", "-n", "1000000"],
+    "sample --temperature nan": ["sample", "--temperature", "nan"],
+    "sample --top-p 0": ["sample", "--top-p", "0"],
+    "sample --spread inf": ["sample", "--near", "the cat", "--spread", "inf"],
+    "sample --near ''": ["sample", "--near", ""],
+    "sample --seed -1": ["sample", "--seed", "-1"],
+    "sample --device bogus": ["sample", "--device", "bogus"],
+    "sample --device cuda without one": ["sample", "--device", "cuda:99"],
+    "interpolate --steps 1000000": ["interpolate", "a", "b", "--steps", "1000000"],
+    "interpolate an empty sentence": ["interpolate", "", "the cat"],
+    "train --save-every 0": ["train", "--corpus", "{corpus}", "--out", "{tmp}/m", "--save-every", "0"],
+    "train --batch-size 0": ["train", "--corpus", "{corpus}", "--out", "{tmp}/m", "--batch-size", "0"],
+    "train --hidden 1000000000": ["train", "--corpus", "{corpus}", "--out", "{tmp}/m", "--hidden", "1000000000"],
+    "train a huge vocabulary and size": ["train", "--corpus", "{corpus}", "--out", "{tmp}/m", "--hidden", "60000",
+                                         "--embed", "60000", "--vocab-size", "1000000"],
+    "train --lr nan": ["train", "--corpus", "{corpus}", "--out", "{tmp}/m", "--lr", "nan"],
+    "train --out onto a file": ["train", "--corpus", "{corpus}", "--out", "{corpus}"],
+    "train on a gzip that is not one": ["train", "--corpus", "{fake_gz}", "--out", "{tmp}/m"],
+}
+
+
+@pytest.mark.parametrize("argv", BAD_INVOCATIONS.values(), ids=BAD_INVOCATIONS.keys())
+def test_bad_invocations_are_one_line_errors(argv, tiny_model_dir, corpus, tmp_path, capsys):
+    (tmp_path / "blank.txt").write_text("   \n\n")
+    (tmp_path / "fake.txt.gz").write_bytes(b"not gzip at all")
+    paths = dict(corpus=corpus, tmp=tmp_path, blank=tmp_path / "blank.txt", fake_gz=tmp_path / "fake.txt.gz")
+    argv = [arg.format(**paths) for arg in argv]
+    if argv[0] != "train":
+        argv += ["--model", str(tiny_model_dir)]
+    status, err = run_cli(argv, capsys)
+    assert status == 2
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert not (tmp_path / "m").exists() or argv[0] != "train"  # refused before any work
+
+
+def test_encode_escapes_formula_cells(tiny_model_dir, tmp_path, capsys):
+    corpus = tmp_path / "c.csv"
+    corpus.write_text("text,label\n\"=cmd|' /C calc'!A0\",@SUM(A1)\nthe cat sat on the mat .,-1\n")
+    out = tmp_path / "z.csv"
+    assert main(["encode", "--model", str(tiny_model_dir), "--corpus", str(corpus), "--out", str(out)]) == 0
+    rows = list(csv.reader(out.open()))
+    assert rows[1][:2] == ["'=cmd|' /C calc'!A0", "'@SUM(A1)"]
+    assert rows[2][:2] == ["the cat sat on the mat .", "-1"]  # a number stays a number
+
+
+def test_a_nan_loss_saves_the_last_good_step(corpus, tmp_path, capsys, monkeypatch):
+    from vae import train
+
+    real_loss_terms = train.loss_terms
+
+    def nan_after_five(out, *args, **kwargs):  # the loss becomes NaN at the sixth step
+        loss, stats = real_loss_terms(out, *args, **kwargs)
+        calls.append(1)
+        return (loss * float("nan") if len(calls) > 5 else loss), stats
+
+    calls = []
+    monkeypatch.setattr(train, "loss_terms", nan_after_five)
+    out = tmp_path / "m"
+    status, err = run_cli(["train", "--corpus", str(corpus), "--out", str(out), "--steps", "20", "--save-every", "100",
+                           "--embed", "16", "--hidden", "16", "--latent", "4", "--min-freq", "1"], capsys)
+    assert status == 2 and "step 5, the last good one, is saved" in err
+    assert json.loads((out / "trainer_state.json").read_text())["step"] == 5

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from vae.data import Corpus, CorpusError, parse_corpus
+from vae.data import Corpus, CorpusError, parse_corpus, size_text
 from vae.decode import encode_texts
 from vae.latent_map import bytes_fingerprint, load_map, map_path
 from vae.projection import project
@@ -47,16 +47,17 @@ def shipped_corpus(name: str):
 
 def uploaded_corpus(uploaded):
     """Raises CorpusError with a message for the user (too big, malformed, no text column)."""
+    # .streamlit/config.toml's server.maxUploadSize (2 MiB) stops bigger files before they arrive
     if uploaded.size > MAX_BYTES:
-        raise CorpusError(f"{uploaded.name} is {uploaded.size / 1e6:.1f} MB; the limit is "
-                          f"{MAX_BYTES / 1e6:.0f} MB. Upload at most {MAX_ROWS:,} sentences.")
+        raise CorpusError(f"{uploaded.name} is {size_text(uploaded.size)}; the limit is {size_text(MAX_BYTES)}. "
+                          f"Upload at most {MAX_ROWS:,} sentences.")
     data = uploaded.getvalue()
     return _parse_upload(data, uploaded.name), bytes_fingerprint(data)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _parse_upload(data: bytes, name: str) -> Corpus:
-    return parse_corpus(data, name, max_rows=MAX_ROWS)
+    return parse_corpus(data, name, max_rows=MAX_ROWS, max_bytes=MAX_BYTES)
 
 
 # corpus -> codes -> 2-D

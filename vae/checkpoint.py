@@ -5,15 +5,25 @@
     tokenizer.json      the vocabulary (Hugging Face tokenizers format)
     card.json           the model card: data, training command, steps, measured metrics
     density.safetensors optional: a Gaussian mixture fitted to the training codes (vae/density.py)
+
+Saving is atomic: every file is written and fsynced in a staging folder inside the checkpoint,
+a marker says the set is complete, and only then are the files moved in with os.replace. A save cut
+short (a kill, a full disk) is finished or thrown away by the next load or save, so a checkpoint
+is always one whole set, never new weights next to an old optimiser state. The weights, config and
+card carry the training step, so a set mixed by hand is refused too.
 """
 
 import io
 import json
+import math
+import os
+import shutil
 import zipfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from safetensors.torch import load_model as load_weights
 from safetensors.torch import save_model as save_weights
@@ -24,6 +34,10 @@ from .tokenizer import WordTokenizer
 FORMAT = "text-vae/1"
 FILES = ("model.safetensors", "config.json", "tokenizer.json", "card.json")
 DENSITY_FILE = "density.safetensors"
+STAGING = ".saving"  # a save in progress; moved in once STAGED marks it complete
+STAGED = "COMPLETE"
+MAX_LEN = 500  # longest sentence a checkpoint may ask for, in words
+MAX_PARAMETERS = 500_000_000  # a config asking for more is a typo, not a model (2 GB of fp32 weights)
 
 
 class CheckpointError(ValueError):
@@ -56,20 +70,74 @@ def pick_device(device=None):
     return torch.device("cpu")
 
 
-def save_checkpoint(trained: TrainedModel, path):
+def save_checkpoint(trained: TrainedModel, path, extra=None):
+    """Write the checkpoint atomically (see the module's docstring). `extra` maps more file names to
+    functions that write them to a given path (the trainer's optimiser and state); they are part of
+    the same all-or-nothing set. The step recorded in the card (if any) is stamped on every file."""
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    save_weights(trained.model, str(path / "model.safetensors"))
-    config = {"format": FORMAT, "model": asdict(trained.model.config), "max_len": trained.max_len}
-    (path / "config.json").write_text(json.dumps(config, indent=2))
-    trained.tokenizer.save(path / "tokenizer.json")
-    save_card(path, trained.card)
+    step = trained.card.get("steps") if isinstance(trained.card.get("steps"), int) else None
+    stamp = {"step": str(step)} if step is not None else None
+    config = {"format": FORMAT, "model": asdict(trained.model.config), "max_len": trained.max_len, "step": step}
+    writers = {
+        "model.safetensors": lambda p: save_weights(trained.model, str(p), metadata=stamp),
+        "config.json": lambda p: p.write_text(json.dumps(config, indent=2)),
+        "tokenizer.json": lambda p: trained.tokenizer.save(p),
+        "card.json": lambda p: p.write_text(json.dumps(trained.card, indent=2)),
+        **(extra or {}),
+    }
     if trained.density is not None:
-        save_file({k: v.contiguous() for k, v in trained.density.items()}, str(path / DENSITY_FILE))
+        tensors = {k: v.contiguous() for k, v in trained.density.items()}
+        writers[DENSITY_FILE] = lambda p: save_file(tensors, str(p), metadata=stamp)
+    write_atomically(path, writers)
 
 
 def save_card(path, card: dict):
-    (Path(path) / "card.json").write_text(json.dumps(card, indent=2))
+    write_atomically(Path(path), {"card.json": lambda p: p.write_text(json.dumps(card, indent=2))})
+
+
+def write_atomically(path: Path, writers: dict):
+    """Write {name: write(file path)} into the folder `path` as one set: all of them or none."""
+    path.mkdir(parents=True, exist_ok=True)
+    finish_save(path)  # an older save cut short goes first
+    staging = path / STAGING
+    staging.mkdir()
+    for name, write in writers.items():
+        write(staging / name)
+        _fsync(staging / name)
+    (staging / STAGED).write_text("every file of this save is written\n")
+    _fsync(staging / STAGED)
+    _fsync(staging)
+    finish_save(path)
+
+
+def finish_save(path):
+    """Complete a save that was cut short after its set was written, or discard one cut short before.
+    Safe to repeat: a kill while it runs leaves work that the next call finishes."""
+    staging = Path(path) / STAGING
+    if not staging.is_dir():
+        return
+    if (staging / STAGED).is_file():
+        for file in sorted(staging.iterdir()):
+            if file.name != STAGED:
+                os.replace(file, Path(path) / file.name)
+        _fsync(Path(path))
+    shutil.rmtree(staging)
+
+
+def _fsync(path: Path):
+    """Make a file's bytes, or a folder's entries, durable before anything depends on them."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def file_step(path):
+    """The training step stamped on a .safetensors file, or None if it has none."""
+    with safe_open(str(path), framework="pt") as f:
+        step = (f.metadata() or {}).get("step")
+    return int(step) if step is not None and step.isdigit() else None
 
 
 def load_model(path, device=None) -> TrainedModel:
@@ -77,16 +145,24 @@ def load_model(path, device=None) -> TrainedModel:
     path = Path(path)
     if not path.is_dir():
         raise CheckpointError(f"{path}: not a checkpoint folder")
+    try:
+        finish_save(path)
+    except OSError as e:
+        raise CheckpointError(f"{path}: an interrupted save cannot be finished ({e})") from None
     missing = [name for name in FILES if not (path / name).is_file()]
     if missing:
         raise CheckpointError(f"{path}: not a checkpoint, missing {', '.join(missing)}")
     try:
         config = json.loads((path / "config.json").read_text())
         card = json.loads((path / "card.json").read_text())
-        if config.get("format") != FORMAT:
-            raise CheckpointError(f"{path}: config.json is not a {FORMAT} config")
+        problem = config_problem(config) or card_problem(card)
+        if problem:
+            raise CheckpointError(f"{path}: {problem}")
         known = {f.name for f in fields(ModelConfig)}
         model = SentenceVAE(ModelConfig(**{k: v for k, v in config["model"].items() if k in known}))
+        if config.get("step") is not None and file_step(path / "model.safetensors") != config["step"]:
+            raise CheckpointError(f"{path}: model.safetensors and config.json are from different training "
+                                  "steps (files copied together from two saves?)")
         load_weights(model, str(path / "model.safetensors"))
         tokenizer = WordTokenizer.load(path / "tokenizer.json")
         density = load_file(str(path / DENSITY_FILE)) if (path / DENSITY_FILE).is_file() else None
@@ -101,6 +177,87 @@ def load_model(path, device=None) -> TrainedModel:
         raise CheckpointError(f"{path}: tokenizer has {len(tokenizer)} words, model expects {model.config.vocab_size}")
     model.to(pick_device(device)).eval()
     return TrainedModel(model, tokenizer, config.get("max_len", 30), card, density)
+
+
+# checks of the JSON files: a hand-edited or damaged file gets one sentence, not a crash in a page
+
+MODEL_FIELDS = {  # ModelConfig field -> (type, low, high) for numbers, or the allowed values
+    "vocab_size": (int, 5, 2_000_000),
+    "embed_size": (int, 1, 65_536),
+    "hidden_size": (int, 1, 65_536),
+    "latent_size": (int, 1, 4_096),
+    "num_layers": (int, 1, 16),
+    "dropout": (float, 0.0, 0.99),
+    "rnn_type": ("gru", "lstm"),
+    "bidirectional": (True, False),
+    "autoencoder": (True, False),
+    "language_model": (True, False),
+    "bag_of_words": (True, False),
+}
+CARD_FIELDS = {  # card key -> the JSON types it may hold; other keys are free
+    "steps": int, "training_sentences": int, "parameters": int, "vocab_size": int,
+    "command": str, "training_corpus": str, "samples_settings": str,
+    "test_metrics": dict, "baseline_lm": dict, "objective": dict, "train": dict,
+    "samples": (list, dict), "interpolations": list, "bars": dict, "bars_met": dict, "rate_distortion": dict,
+}
+
+
+def config_problem(config) -> str | None:
+    """What is wrong with a parsed config.json, in one sentence, or None."""
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        return f"config.json is not a {FORMAT} config"
+    model = config.get("model")
+    if not isinstance(model, dict) or "vocab_size" not in model:
+        return "config.json has no 'model' settings with a vocab_size"
+    for name, rule in MODEL_FIELDS.items():
+        if name in model and (problem := _field_problem(model[name], rule)):
+            return f"config.json: model.{name} {problem}"
+    max_len = config.get("max_len", 30)
+    if (problem := _field_problem(max_len, (int, 1, MAX_LEN))):
+        return f"config.json: max_len {problem}"
+    step = config.get("step")
+    if step is not None and (problem := _field_problem(step, (int, 0, 10**12))):
+        return f"config.json: step {problem}"
+    size = estimated_parameters(model)
+    if size > MAX_PARAMETERS:
+        return f"config.json describes a model of about {size:,} parameters; the limit is {MAX_PARAMETERS:,}"
+    return None
+
+
+def estimated_parameters(model: dict) -> int:
+    """A generous upper bound on a config's parameter count, checked before any memory is taken."""
+    vocab, embed = model.get("vocab_size", 0), model.get("embed_size", 256)
+    hidden, latent, layers = model.get("hidden_size", 256), model.get("latent_size", 32), model.get("num_layers", 1)
+    embeddings_and_output = vocab * (2 * embed + 2 * hidden + latent)
+    recurrent = 3 * 4 * layers * (embed + latent + 2 * hidden) * hidden  # encoder (2 ways) and decoder, LSTM-sized
+    return embeddings_and_output + recurrent + 4 * hidden * latent
+
+
+def card_problem(card) -> str | None:
+    """What is wrong with a parsed card.json, in one sentence, or None."""
+    if not isinstance(card, dict):
+        return f"card.json must hold a JSON object, not a {type(card).__name__}"
+    for key, kinds in CARD_FIELDS.items():
+        value = card.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, kinds) or isinstance(value, bool):
+            return f"card.json: {key!r} has the wrong type ({type(value).__name__}: {str(value)[:40]!r})"
+        if isinstance(value, int) and value < 0:
+            return f"card.json: {key!r} must not be negative, not {value}"
+    return None
+
+
+def _field_problem(value, rule) -> str | None:
+    if rule and isinstance(rule[0], type):
+        kind, low, high = rule
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not numeric or (kind is int and not isinstance(value, int)):
+            return f"must be {'a whole number' if kind is int else 'a number'}, not {value!r}"
+        if not (math.isfinite(value) and low <= value <= high):
+            return f"must be from {low:,} to {high:,}, not {value!r}"
+        return None
+    return None if value in rule and type(value) is type(rule[0]) else f"must be one of {rule}, not {value!r}"
 
 
 def checkpoint_zip(path) -> bytes:

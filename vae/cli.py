@@ -6,6 +6,8 @@ The shell's way to the same functions the app uses. Bad input ends with a one-li
 import argparse
 import csv
 import json
+import math
+import os
 import shlex
 import sys
 from dataclasses import asdict
@@ -14,9 +16,21 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from .checkpoint import CheckpointError, load_model, save_card
-from .data import CorpusError, read_corpus
-from .decode import SOURCES, STRATEGIES, InputError, encode_texts, interpolate, sample_near, sample_prior
+from .checkpoint import MAX_LEN, MAX_PARAMETERS, CheckpointError, estimated_parameters, load_model, save_card
+from .data import CorpusError, read_corpus, safe_cell
+from .decode import (
+    MAX_SAMPLES,
+    MAX_SEED,
+    MAX_STEPS,
+    METHODS,
+    SOURCES,
+    STRATEGIES,
+    InputError,
+    encode_texts,
+    interpolate,
+    sample_near,
+    sample_prior,
+)
 from .metrics import evaluate, reconstruction_quality, sample_diversity
 from .objective import SCHEDULES, ObjectiveConfig
 from .train import PRECISIONS, NonFiniteLoss, TrainConfig, Trainer, new_model
@@ -31,6 +45,7 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
+        check_outputs(args)  # before any work: a bad --out should not cost an hour of encoding
         args.func(args)
     except (CorpusError, CheckpointError, InputError, NonFiniteLoss) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -38,60 +53,134 @@ def main(argv=None):
     return 0
 
 
+# argument types: argparse turns their ArgumentTypeError into "error: argument -n: ..." and exit 2
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        """One line and exit 2, like every other bad input (argparse adds a usage block)."""
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def whole(low, high=None):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"from {low:,} to {high:,}" if high is not None else f"at least {low:,}"
+            raise argparse.ArgumentTypeError(f"{value:,} is out of range: it must be {bounds}")
+        return value
+    return parse
+
+
+def real(low, high=math.inf, low_open=False, high_open=False):
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value) or value < low or value > high or (low_open and value == low) \
+                or (high_open and value == high):
+            left, right = "(" if low_open else "[", ")" if high_open else "]"
+            raise argparse.ArgumentTypeError(f"{text} is out of range: it must be in {left}{low:g}, {high:g}{right}")
+        return value
+    return parse
+
+
+def device(text):
+    """cpu, cuda[:N] or mps, and only one this machine has."""
+    try:
+        parsed = torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a device: use cpu, cuda or mps") from None
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    if parsed.type not in available:
+        raise argparse.ArgumentTypeError(f"{text!r} is not supported: use cpu, cuda or mps")
+    if not available[parsed.type]:
+        raise argparse.ArgumentTypeError(f"this machine has no {parsed.type} device")
+    if parsed.type == "cuda" and parsed.index is not None and parsed.index >= torch.cuda.device_count():
+        count = torch.cuda.device_count()
+        raise argparse.ArgumentTypeError(f"this machine has {count} CUDA devices; {text} is not one")
+    return text
+
+
+def check_outputs(args):
+    """Files and folders the command will write: refused before any work starts."""
+    for option, is_folder in (("out", args.func is cmd_train), ("json", False)):
+        target = getattr(args, option, None)
+        if target is None:
+            continue
+        target = Path(target)
+        if is_folder and target.exists() and not target.is_dir():
+            raise InputError(f"--{option} {target}: a file is in the way of the checkpoint folder")
+        if not is_folder and target.is_dir():
+            raise InputError(f"--{option} {target}: is a folder; name a file")
+        # the nearest folder that exists must take new files (a train --out may be created with its parents)
+        parent = target if is_folder and target.is_dir() else target.parent
+        while is_folder and not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            raise InputError(f"--{option} {target}: the folder {parent} does not exist")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise InputError(f"--{option} {target}: cannot write in {parent}")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m vae", description="Train and explore a sentence VAE.")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    parser = Parser(prog="python -m vae", description="Train and explore a sentence VAE.")
+    parser.add_argument("--threads", type=whole(0, 1024), default=0, help="torch CPU threads (default: torch's choice)")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     p = sub.add_parser("train", help="train a model on a corpus (resumable)")
     p.add_argument("--corpus", required=True, help="training sentences: .txt[.gz] (one per line) or .csv/.tsv")
     p.add_argument("--out", required=True, help="checkpoint folder to write (and resume from)")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
-    p.add_argument("--steps", type=int, default=10_000)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=whole(1), default=10_000)
+    p.add_argument("--batch-size", type=whole(1, 65_536), default=64)
+    p.add_argument("--lr", type=real(0, 10, low_open=True), default=1e-3)
+    p.add_argument("--seed", type=whole(0, MAX_SEED), default=0)
     p.add_argument("--mode", choices=("vae", "ae", "lm"), default="vae",
                    help="vae; ae = deterministic autoencoder; lm = decoder only (the baseline)")
-    p.add_argument("--embed", type=int, default=256)
-    p.add_argument("--hidden", type=int, default=256)
-    p.add_argument("--latent", type=int, default=32)
-    p.add_argument("--layers", type=int, default=1)
+    p.add_argument("--embed", type=whole(1, 65_536), default=256)
+    p.add_argument("--hidden", type=whole(1, 65_536), default=256)
+    p.add_argument("--latent", type=whole(1, 4_096), default=32)
+    p.add_argument("--layers", type=whole(1, 16), default=1)
     p.add_argument("--rnn", choices=("gru", "lstm"), default="gru")
-    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--dropout", type=real(0, 1, high_open=True), default=0.0)
     p.add_argument("--kl-schedule", choices=SCHEDULES, default="linear")
-    p.add_argument("--kl-warmup", type=int, default=2000, help="steps of KL annealing (cycle length if cyclical)")
-    p.add_argument("--beta", type=float, default=1.0)
-    p.add_argument("--word-dropout", type=float, default=0.0)
-    p.add_argument("--free-bits", type=float, default=0.0, help="nats per latent dimension")
-    p.add_argument("--ae-pretrain", type=int, default=0,
+    p.add_argument("--kl-warmup", type=whole(0), default=2000, help="steps of KL annealing (cycle length if cyclical)")
+    p.add_argument("--beta", type=real(0), default=1.0)
+    p.add_argument("--word-dropout", type=real(0, 1), default=0.0)
+    p.add_argument("--free-bits", type=real(0), default=0.0, help="nats per latent dimension")
+    p.add_argument("--ae-pretrain", type=whole(0), default=0,
                    help="first steps as a deterministic autoencoder, before the KL anneal (Li et al. 2019)")
-    p.add_argument("--bag-of-words", type=float, default=0.0,
+    p.add_argument("--bag-of-words", type=real(0), default=0.0,
                    help="weight of a bag-of-words loss from z (Zhao et al. 2017); 0 = no such head")
     p.add_argument("--precision", choices=PRECISIONS, default="auto",
                    help="auto = bf16 autocast where the CPU or GPU supports it, else fp32")
-    p.add_argument("--vocab-size", type=int, default=10_000)
-    p.add_argument("--min-freq", type=int, default=2)
-    p.add_argument("--max-len", type=int, default=30, help="sentences are truncated to this many words")
-    p.add_argument("--log-every", type=int, default=100)
-    p.add_argument("--save-every", type=int, default=1000)
+    p.add_argument("--vocab-size", type=whole(5, 2_000_000), default=10_000)
+    p.add_argument("--min-freq", type=whole(1), default=2)
+    p.add_argument("--max-len", type=whole(1, MAX_LEN), default=30, help="sentences are truncated to this many words")
+    p.add_argument("--log-every", type=whole(1), default=100)
+    p.add_argument("--save-every", type=whole(1), default=1000)
     p.set_defaults(func=cmd_train)
 
     decoding = argparse.ArgumentParser(add_help=False)
     decoding.add_argument("--strategy", choices=STRATEGIES, default="sample")
-    decoding.add_argument("--temperature", type=float, default=1.0)
-    decoding.add_argument("--top-k", type=int, default=20)
-    decoding.add_argument("--top-p", type=float, default=0.9)
+    decoding.add_argument("--temperature", type=real(0), default=1.0, help="0 = greedy")
+    decoding.add_argument("--top-k", type=whole(1), default=20)
+    decoding.add_argument("--top-p", type=real(0, 1, low_open=True), default=0.9)
 
     model = argparse.ArgumentParser(add_help=False)
     model.add_argument("--model", default=str(DEFAULT_MODEL), help="checkpoint folder (default: the shipped model)")
-    model.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
+    model.add_argument("--device", type=device, default=None, help="cpu, cuda or mps (default: the best available)")
 
     p = sub.add_parser("sample", parents=[model, decoding], help="decode sentences from the prior")
-    p.add_argument("-n", type=int, default=10)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-n", type=whole(1, MAX_SAMPLES), default=10)
+    p.add_argument("--seed", type=whole(0, MAX_SEED), default=0)
     p.add_argument("--near", metavar="SENTENCE", help="sample around this sentence's posterior instead")
-    p.add_argument("--spread", type=float, default=1.0, help="with --near: scale of the posterior's sigma")
+    p.add_argument("--spread", type=real(0), default=1.0, help="with --near: scale of the posterior's sigma")
     p.add_argument("--source", choices=SOURCES, default="prior",
                    help="where z comes from: N(0, I), or the mixture fitted to the training codes")
     p.set_defaults(func=cmd_sample)
@@ -99,8 +188,8 @@ def build_parser():
     p = sub.add_parser("interpolate", parents=[model], help="decode the path between two sentences")
     p.add_argument("sentence_a")
     p.add_argument("sentence_b")
-    p.add_argument("--steps", type=int, default=8)
-    p.add_argument("--method", choices=("linear", "spherical"), default="linear")
+    p.add_argument("--steps", type=whole(2, MAX_STEPS), default=8)
+    p.add_argument("--method", choices=METHODS, default="linear")
     p.set_defaults(func=cmd_interpolate)
 
     p = sub.add_parser("encode", parents=[model], help="write posterior means of a corpus to CSV")
@@ -110,12 +199,13 @@ def build_parser():
 
     p = sub.add_parser("evaluate", parents=[model], help="held-out NLL, PPL, KL, MI, AU, BLEU, diversity")
     p.add_argument("--corpus", required=True, help="held-out sentences")
-    p.add_argument("--iw-samples", type=int, default=100, help="k for the importance-sampled NLL")
-    p.add_argument("--max-sentences", type=int, default=0, help="evaluate on the first N only (0 = all)")
-    p.add_argument("--diversity", type=int, default=0, help="also draw N prior samples for distinct-1/2")
+    p.add_argument("--iw-samples", type=whole(1, 10_000), default=100, help="k for the importance-sampled NLL")
+    p.add_argument("--max-sentences", type=whole(0), default=0, help="evaluate on the first N only (0 = all)")
+    p.add_argument("--diversity", type=whole(0, 1_000_000), default=0,
+                   help="also draw N prior samples for distinct-1/2")
     p.add_argument("--train-corpus", help="with --diversity: count samples copied from this corpus")
     p.add_argument("--lm", help="with --diversity: a language-model baseline (--mode lm) that scores the samples")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=whole(0, MAX_SEED), default=0)
     p.add_argument("--json", help="also write the results to this file")
     p.add_argument("--update-card", action="store_true", help="store the results in the model's card.json")
     p.set_defaults(func=cmd_evaluate)
@@ -135,6 +225,9 @@ def cmd_train(args):
                             num_layers=args.layers, rnn_type=args.rnn, dropout=args.dropout,
                             autoencoder=args.mode == "ae", language_model=args.mode == "lm",
                             bag_of_words=args.bag_of_words > 0)
+        size = estimated_parameters({**model_config, "vocab_size": args.vocab_size})
+        if size > MAX_PARAMETERS:
+            raise InputError(f"this model would have about {size:,} parameters; the limit is {MAX_PARAMETERS:,}")
         torch.manual_seed(args.seed)  # the initial weights too, not only the training noise
         trained = new_model(texts, model_config, args.vocab_size, args.min_freq, args.max_len)
         objective = ObjectiveConfig(kl_schedule=args.kl_schedule, kl_warmup_steps=args.kl_warmup, beta=args.beta,
@@ -157,21 +250,32 @@ def cmd_train(args):
         log.flush()
 
     trainer.add_callback(report)
-    while trainer.step < config.steps:
-        target = min(config.steps, (trainer.step // args.save_every + 1) * args.save_every)
-        before = trainer.step
-        trainer.run(target)
-        bar.update(trainer.step - before)
-        trainer.save(out)
-    bar.close()
-    log.close()
+    try:
+        while trainer.step < config.steps:
+            target = min(config.steps, (trainer.step // args.save_every + 1) * args.save_every)
+            before = trainer.step
+            try:
+                trainer.run(target)
+            finally:
+                bar.update(trainer.step - before)
+            trainer.save(out)
+    except NonFiniteLoss as e:
+        # the bad step was not applied: the weights are the last good step's, unless a NaN got in
+        # earlier (then the last save stays as it is)
+        if trainer.weights_are_finite():
+            trainer.save(out)
+            raise NonFiniteLoss(f"{e}; step {trainer.step}, the last good one, is saved in {out}") from None
+        raise NonFiniteLoss(f"{e}; the weights hold NaN, so {out} keeps its last save") from None
+    finally:
+        bar.close()
+        log.close()
     print(f"saved {out} after {trainer.step} steps")
 
 
 def cmd_sample(args):
     trained = load_model(args.model, args.device)
     decoding = dict(strategy=args.strategy, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p)
-    if args.near:
+    if args.near is not None:  # --near "" is an error, not a silent draw from the prior
         samples = sample_near(trained, args.near, args.n, args.spread, args.seed, **decoding)
     else:
         samples = sample_prior(trained, args.n, args.seed, source=args.source, **decoding)
@@ -196,7 +300,7 @@ def cmd_encode(args):
         writer = csv.writer(f)
         writer.writerow(["text", "label"] + [f"z{i}" for i in range(mu.size(1))])
         for text, label, z in zip(corpus.texts, labels, mu.tolist()):
-            writer.writerow([text, label] + [f"{v:.5f}" for v in z])
+            writer.writerow([safe_cell(text), safe_cell(label)] + [f"{v:.5f}" for v in z])
     print(f"wrote {len(corpus.texts)} rows to {args.out}")
 
 

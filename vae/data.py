@@ -2,13 +2,14 @@
 
 A corpus is plain text (one sentence per line, optionally .gz) or a CSV/TSV file with a `text`
 column and an optional `label` column. The same parser serves files on disk (CLI, training) and
-uploads in the app, so both give the same clear errors.
+uploads in the app, so both give the same clear errors. Limits hold while parsing: a .gz is
+decompressed only up to `max_bytes`, and reading stops at the first row past `max_rows`.
 """
 
 import csv
-import gzip
 import io
 import random
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +17,31 @@ import torch
 
 from .tokenizer import EOS_ID, PAD_ID
 
+MAX_TEXT_BYTES = 200_000_000  # of text, after decompression: 100x the shipped training corpus
+MAX_ROWS = 5_000_000
+
 
 class CorpusError(ValueError):
     """A corpus that cannot be used, with a message meant for the person who supplied it."""
+
+
+def size_text(num_bytes: int) -> str:
+    """A size said exactly: '2,000,001 bytes (2.0 MB)', so it never looks equal to the limit."""
+    return f"{num_bytes:,} bytes ({num_bytes / 1e6:.1f} MB)" if num_bytes >= 100_000 else f"{num_bytes:,} bytes"
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """A CSV cell a spreadsheet will not run: text that starts like a formula (= + - @, tab, CR)
+    gets a leading apostrophe (OWASP's advice on CSV injection). Numbers such as -1.5 stay as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
 
 
 @dataclass
@@ -27,55 +50,97 @@ class Corpus:
     labels: list | None = None  # one label per text, or None
 
 
-def parse_corpus(data: bytes, name: str, max_rows=None) -> Corpus:
-    """Parse corpus bytes; `name` (a file name) picks the format by its extension."""
+def parse_corpus(data: bytes, name: str, max_rows=MAX_ROWS, max_bytes=MAX_TEXT_BYTES) -> Corpus:
+    """Parse corpus bytes; `name` (a file name) picks the format by its extension. At most
+    `max_rows` sentences and `max_bytes` of text (after decompression); None = the defaults."""
     name = name.lower()
+    max_rows = MAX_ROWS if max_rows is None else max_rows
+    max_bytes = MAX_TEXT_BYTES if max_bytes is None else max_bytes
     if name.endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as e:
-            raise CorpusError(f"{name}: not a valid gzip file ({e})") from None
+        data = gunzip(data, max_bytes, name)
         name = name[:-3]
+    if len(data) > max_bytes:
+        raise CorpusError(f"{name}: {size_text(len(data))}; the limit is {size_text(max_bytes)}")
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CorpusError(f"{name}: not UTF-8 text") from None
+    except UnicodeDecodeError as e:
+        raise CorpusError(f"{name}: not UTF-8 text (byte {e.start:,} is not valid UTF-8)") from None
     if name.endswith((".csv", ".tsv")):
-        corpus = _parse_table(text, "\t" if name.endswith(".tsv") else ",", name)
+        corpus = _parse_table(text, "\t" if name.endswith(".tsv") else ",", name, max_rows)
     else:
-        corpus = Corpus([line.strip() for line in text.splitlines() if line.strip()])
+        texts = []
+        for line in io.StringIO(text):  # one line at a time: stop at the first one past the limit
+            if line.strip():
+                texts.append(line.strip())
+                _check_rows(len(texts), max_rows, name)
+        corpus = Corpus(texts)
     if not corpus.texts:
         raise CorpusError(f"{name}: no sentences found")
-    if max_rows is not None and len(corpus.texts) > max_rows:
-        raise CorpusError(f"{name}: {len(corpus.texts):,} sentences; the limit is {max_rows:,}")
     return corpus
 
 
-def _parse_table(text, delimiter, name):
+def _check_rows(count, max_rows, name):
+    if count > max_rows:
+        raise CorpusError(f"{name}: more than {max_rows:,} sentences; the limit is {max_rows:,}")
+
+
+def gunzip(data: bytes, max_bytes: int, name: str) -> bytes:
+    """The decompressed bytes of a (possibly multi-member) gzip file, stopping as soon as they pass
+    `max_bytes`: a small "zip bomb" never gets to fill the memory."""
+    parts, size = [], 0
+    while data:
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip header and trailer
+        try:
+            part = inflater.decompress(data, max_bytes - size + 1)
+        except zlib.error as e:
+            raise CorpusError(f"{name}: not a valid gzip file ({e})") from None
+        size += len(part)
+        if size > max_bytes:
+            raise CorpusError(f"{name}: more than {size_text(max_bytes)} once decompressed; "
+                              f"the limit is {size_text(max_bytes)}")
+        if not inflater.eof:
+            raise CorpusError(f"{name}: not a valid gzip file (it ends too early)")
+        parts.append(part)
+        data = inflater.unused_data.lstrip(b"\0")  # the next member, if any (some tools pad with zeros)
+    return b"".join(parts)
+
+
+def _parse_table(text, delimiter, name, max_rows):
+    kind = "TSV" if delimiter == "\t" else "CSV"
+    texts, labels, header = [], [], None
     try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True))
+        for row in csv.reader(io.StringIO(text), delimiter=delimiter, strict=True):
+            if header is None:
+                header = [h.strip().lower() for h in row]
+                if "text" not in header:
+                    found = ", ".join(row) or "nothing"
+                    raise CorpusError(f"{name}: no 'text' column in the header (found: {found[:200]})")
+                t = header.index("text")
+                lab = header.index("label") if "label" in header else None
+            elif t < len(row) and row[t].strip():
+                texts.append(row[t].strip())
+                labels.append(row[lab].strip() if lab is not None and lab < len(row) else "")
+                _check_rows(len(texts), max_rows, name)
     except csv.Error as e:
-        raise CorpusError(f"{name}: malformed {'TSV' if delimiter == chr(9) else 'CSV'} ({e})") from None
-    if not rows:
+        raise CorpusError(f"{name}: malformed {kind} ({e})") from None
+    if header is None:
         raise CorpusError(f"{name}: the file is empty")
-    header = [h.strip().lower() for h in rows[0]]
-    if "text" not in header:
-        raise CorpusError(f"{name}: no 'text' column in the header (found: {', '.join(rows[0]) or 'nothing'})")
-    t = header.index("text")
-    lab = header.index("label") if "label" in header else None
-    texts, labels = [], []
-    for row in rows[1:]:
-        if t < len(row) and row[t].strip():
-            texts.append(row[t].strip())
-            labels.append(row[lab].strip() if lab is not None and lab < len(row) else "")
     return Corpus(texts, labels if lab is not None else None)
 
 
-def read_corpus(path, max_rows=None) -> Corpus:
+def read_corpus(path, max_rows=MAX_ROWS, max_bytes=MAX_TEXT_BYTES) -> Corpus:
     path = Path(path)
     if not path.is_file():
         raise CorpusError(f"{path}: no such file")
-    return parse_corpus(path.read_bytes(), path.name, max_rows)
+    # a plain file is refused before it is read; a .gz may hold up to max_bytes once decompressed
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise CorpusError(f"{path}: {size_text(size)}; the limit is {size_text(max_bytes)}")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CorpusError(f"{path}: cannot be read ({e.strerror})") from None
+    return parse_corpus(data, path.name, max_rows, max_bytes)
 
 
 # tensors and batches

@@ -17,6 +17,8 @@ import torch
 from safetensors import safe_open
 from safetensors.numpy import save_file
 
+from .data import safe_cell
+
 MAPS_DIR = "maps"
 UMAP_DEFAULTS = {"n_neighbors": 15, "min_dist": 0.1}
 
@@ -63,11 +65,12 @@ def load_map(path, *, weights: str, corpus: str):
 
 
 def map_csv(texts, labels, xy, mu) -> bytes:
-    """text, label, x, y, z0..z{L-1}: one row per sentence, for a download button."""
+    """text, label, x, y, z0..z{L-1}: one row per sentence, for a download button (formula-like
+    text is escaped, see data.safe_cell)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["text", "label", "x", "y"] + [f"z{i}" for i in range(mu.shape[1])])
     labels = labels if labels is not None else [""] * len(texts)
     for text, label, (x, y), z in zip(texts, labels, np.asarray(xy).tolist(), np.asarray(mu).tolist()):
-        writer.writerow([text, label, f"{x:.5f}", f"{y:.5f}"] + [f"{v:.5f}" for v in z])
+        writer.writerow([safe_cell(text), safe_cell(label), f"{x:.5f}", f"{y:.5f}"] + [f"{v:.5f}" for v in z])
     return buffer.getvalue().encode("utf-8")

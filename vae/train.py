@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from .checkpoint import TrainedModel, load_model, save_checkpoint
+from .checkpoint import CheckpointError, TrainedModel, file_step, load_model, save_checkpoint
 from .data import length_bucketed_batches, to_batch
 from .model import ModelConfig, SentenceVAE
 from .objective import ObjectiveConfig, kl_weight, loss_terms
@@ -160,34 +160,52 @@ class Trainer:
     # save / resume
 
     def save(self, path, card=None):
-        """A loadable checkpoint plus the optimizer and data position, to resume from."""
-        path = Path(path)
+        """A loadable checkpoint plus the optimizer and data position, to resume from. Atomic: a
+        kill while saving leaves the previous checkpoint or this one, never a mix (checkpoint.py)."""
         self.trained.card.update(card or {}, steps=self.step)
-        save_checkpoint(self.trained, path)
         opt = self.optimizer.state_dict()
         tensors = {f"{i}.{k}": v.contiguous() for i, s in opt["state"].items() for k, v in s.items()}
         tensors["torch_rng_state"] = torch.get_rng_state()  # so a resumed run draws the same noise
-        save_file(tensors, str(path / "optimizer.safetensors"))
         state = {"step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
                  "param_groups": opt["param_groups"], "objective": asdict(self.objective),
                  "train": asdict(self.config)}
-        (path / "trainer_state.json").write_text(json.dumps(state, indent=2))
+        save_checkpoint(self.trained, Path(path), extra={
+            "optimizer.safetensors": lambda p: save_file(tensors, str(p), metadata={"step": str(self.step)}),
+            "trainer_state.json": lambda p: p.write_text(json.dumps(state, indent=2)),
+        })
+
+    def weights_are_finite(self):
+        """False once a NaN or inf reached the weights (then they are not worth saving)."""
+        return all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
 
     @classmethod
     def resume(cls, path, train_texts, config: TrainConfig = None, device=None):
-        """Continue a run saved with `save()`; `config` may change the total steps."""
+        """Continue a run saved with `save()`; `config` may change the total steps. Raises
+        CheckpointError for a folder that is not a whole, resumable set."""
         path = Path(path)
-        state = json.loads((path / "trainer_state.json").read_text())
-        trained = load_model(path, device)
-        trainer = cls(trained, train_texts, ObjectiveConfig(**state["objective"]),
-                      config or TrainConfig(**state["train"]))
-        tensors = load_file(str(path / "optimizer.safetensors"), device=str(trained.device))
+        trained = load_model(path, device)  # also finishes or discards a save that was cut short
+        try:
+            state = json.loads((path / "trainer_state.json").read_text())
+            steps = {"trainer_state.json": state["step"], "model.safetensors": file_step(path / "model.safetensors"),
+                     "optimizer.safetensors": file_step(path / "optimizer.safetensors")}
+            objective, train = ObjectiveConfig(**state["objective"]), config or TrainConfig(**state["train"])
+            tensors = load_file(str(path / "optimizer.safetensors"), device=str(trained.device))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise CheckpointError(f"{path}: not a resumable run ({type(e).__name__}: {e})") from None
+        # files saved before steps were stamped on them have none, and are taken as they are
+        if len({step for step in steps.values() if step is not None}) > 1:
+            raise CheckpointError(f"{path}: the files are from different training steps "
+                                  f"({', '.join(f'{k} {v}' for k, v in steps.items())}); resuming would mix them")
+        trainer = cls(trained, train_texts, objective, train)
         rng_state = tensors.pop("torch_rng_state", None)
         opt_state = {}
         for name, value in tensors.items():
             i, key = name.split(".", 1)
             opt_state.setdefault(int(i), {})[key] = value
-        trainer.optimizer.load_state_dict({"state": opt_state, "param_groups": state["param_groups"]})
+        try:
+            trainer.optimizer.load_state_dict({"state": opt_state, "param_groups": state["param_groups"]})
+        except (ValueError, KeyError, TypeError) as e:
+            raise CheckpointError(f"{path}: the optimizer state does not fit the model ({e})") from None
         trainer.step, trainer.epoch = state["step"], state["epoch"]
         trainer.batch_in_epoch = state["batch_in_epoch"]
         trainer._batches = trainer._epoch_batches()
