@@ -2,11 +2,14 @@
 its codes, the Interpolate page's arithmetic and nearest neighbours, the latent map's selection, and
 the navigation's titles."""
 
+import json
+
 import pytest
 from conftest import ROOT, SENTENCES
 from streamlit.testing.v1 import AppTest
 from test_app_pages import TIMEOUT, no_exception, sentences
 
+from ui.maps import PALETTE, selected_rows
 from vae.checkpoint import load_model, save_checkpoint
 from vae.density import fit_latent_density
 
@@ -92,3 +95,32 @@ def test_a_corpus_sentence_is_its_own_nearest_neighbour(open_page, metric):
     assert abs(table["distance"].iloc[0]) < 1e-4 and table["distance"].is_monotonic_increasing
     at.slider(key="neighbours").set_value(3).run()
     assert len(no_exception(at).table[0].value) == 3
+
+
+# Latent map: palette and selection
+
+
+def test_the_map_uses_the_colour_blind_safe_palette_and_can_select(open_page):
+    at = no_exception(open_page("pages/3_Latent_map.py", corpus="by_source"))
+    chart = at.get("plotly_chart")[0].proto
+    spec = json.loads(chart.spec)
+    colours = {trace["name"]: trace["marker"]["color"] for trace in spec["data"]}
+    assert sorted(colours) == ["bible", "fortunes", "novels", "wordnet"]
+    assert set(colours.values()) == set(PALETTE[:4])
+    assert set(chart.selection_mode) == {1, 2}  # box and lasso (points-by-click stays off)
+    assert not at.dataframe  # nothing selected yet
+
+
+def test_labels_beyond_the_palette_also_change_shape(open_page):
+    at = no_exception(open_page("pages/3_Latent_map.py", corpus="wordnet_topics"))
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert len(spec["data"]) == 12
+    styles = {(trace["marker"]["color"], trace["marker"]["symbol"]) for trace in spec["data"]}
+    assert len(styles) == 12
+
+
+def test_selected_points_become_corpus_rows_and_the_star_is_skipped():
+    selection = {"points": [{"customdata": ["b", 7]}, {"customdata": ["a", 2]}, {"customdata": ["b", 7]},
+                            {"x": 0.1, "y": 0.2}]}  # the last is the typed sentence's star
+    assert selected_rows(selection) == [2, 7]
+    assert selected_rows(None) == [] and selected_rows({"points": []}) == []

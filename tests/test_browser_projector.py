@@ -58,3 +58,21 @@ def test_the_answer_of_sentence_arithmetic_is_in_view(app_server, projector):
     assert_in_view(projector.get_by_role("heading", name="a is to b as c is to ?"))
     assert_in_view(projector.locator("h3").last)
     shot(projector, "arithmetic")
+
+
+def test_the_map_is_in_view_and_a_dragged_box_lists_its_sentences(app_server, projector):
+    projector.goto(f"{app_server}/Latent_map?corpus=by_author")
+    plot = projector.locator(".js-plotly-plot .nsewdrag").first  # the plotting area
+    expect(projector.locator(".js-plotly-plot .scatterlayer .point").first).to_be_attached()
+    assert_in_view(projector.locator(".js-plotly-plot").first)
+    box = plot.bounding_box()
+    projector.mouse.move(box["x"] + 5, box["y"] + 5)
+    projector.mouse.down()
+    projector.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6, steps=10)
+    projector.mouse.up()
+    expect(projector.get_by_text(re.compile(r"^[\d,]+ selected sentences$"))).to_be_visible()
+    table = projector.get_by_test_id("stDataFrame")
+    expect(table).to_be_visible()
+    assert table.bounding_box()["y"] + 100 < HEIGHT  # its first rows are in view; it scrolls inside
+    projector.wait_for_timeout(1000)  # the grid draws on a canvas
+    shot(projector, "latent_map_selection")

@@ -122,6 +122,18 @@ def with_projector(trained, view: LatentMap, corpus_key: str, n_neighbors: int, 
     return LatentMap(view.mu, xy, projector, view.precomputed)
 
 
+# Okabe & Ito's colour-blind-safe qualitative palette (2008), in an order that keeps the first four
+# far apart; the yellow and black come last. With more labels than colours, markers change shape too.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+SYMBOLS = ["circle", "square", "diamond", "triangle-up", "x", "cross"]
+
+
+def selected_rows(selection) -> list[int]:
+    """Corpus rows of the points picked with the box or lasso, in corpus order. Each map point
+    carries its row as customdata[1]; the star of a typed sentence carries none and is skipped."""
+    rows = {point["customdata"][1] for point in (selection or {}).get("points", [])
+            if len(point.get("customdata") or []) > 1}
+    return sorted(int(row) for row in rows)
 
 
 def shipped_corpus_names():
