@@ -1,9 +1,13 @@
 import json
+import os
+import shutil
+from unittest import mock
 
 import pytest
 import torch
 from conftest import SENTENCES
 
+from vae import checkpoint
 from vae.checkpoint import CheckpointError, checkpoint_zip, load_model, save_checkpoint
 from vae.data import to_batch
 from vae.train import Trainer
@@ -71,3 +75,120 @@ def test_resume_continues_exactly_where_it_stopped(tmp_path):
     assert resumed.step == 20
     for p, q in zip(full.model.parameters(), resumed.model.parameters()):
         torch.testing.assert_close(p, q)
+
+
+# atomic saves
+
+
+def test_a_save_cut_short_before_its_set_was_complete_is_thrown_away(tiny_trained, tmp_path, monkeypatch):
+    trained, _ = tiny_trained
+    save_checkpoint(trained, tmp_path)
+    before = (tmp_path / "model.safetensors").read_bytes()
+    monkeypatch.setattr(checkpoint, "_fsync", lambda path: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError):
+        save_checkpoint(trained, tmp_path)  # dies while writing the staged files
+    monkeypatch.undo()
+    assert (tmp_path / checkpoint.STAGING).is_dir()
+    load_model(tmp_path, "cpu")
+    assert not (tmp_path / checkpoint.STAGING).exists()
+    assert (tmp_path / "model.safetensors").read_bytes() == before
+
+
+def test_a_save_cut_short_while_moving_its_files_in_is_finished_by_the_next_load(tmp_path):
+    from conftest import train_tiny
+
+    _, trainer = train_tiny(steps=3)
+    trainer.save(tmp_path)
+    trainer.train_step()
+    moved = []
+
+    def replace_then_die(src, dst):  # the kill comes after the first file is moved in
+        if moved:
+            raise KeyboardInterrupt
+        moved.append(dst)
+        os.replace(src, dst)
+
+    with mock.patch.object(checkpoint.os, "replace", replace_then_die), pytest.raises(KeyboardInterrupt):
+        trainer.save(tmp_path)
+    resumed = Trainer.resume(tmp_path, SENTENCES, device="cpu")
+    assert resumed.step == 4
+    for p, q in zip(resumed.model.parameters(), trainer.model.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_resume_refuses_files_from_different_steps(tmp_path):
+    from conftest import train_tiny
+
+    _, trainer = train_tiny(steps=3)
+    trainer.save(tmp_path / "a")
+    trainer.train_step()
+    trainer.save(tmp_path / "b")
+    shutil.copy(tmp_path / "a" / "optimizer.safetensors", tmp_path / "b")
+    with pytest.raises(CheckpointError, match="different training steps"):
+        Trainer.resume(tmp_path / "b", SENTENCES, device="cpu")
+
+
+def test_sigkills_during_saves_leave_checkpoints_that_resume_bit_exactly(tmp_path):
+    """The issue's harness (tests/kill_during_save.py), with 12 kills; `--kills 50` by hand."""
+    import kill_during_save
+
+    steps, mid_save = kill_during_save.kill_while_saving(kills=12, seed=0, folder=tmp_path, max_wait=0.15)
+    assert len(steps) == 12 and steps == sorted(steps)
+    assert mid_save > 0  # some kills did land inside a save
+
+
+# config.json and card.json as a user may leave them
+
+
+BAD_CONFIGS = {
+    "max_len -1": ("max_len", -1),
+    "max_len as text": ("max_len", "30"),
+    "a huge hidden size": ("model.hidden_size", 1_000_000_000),
+    "latent size as text": ("model.latent_size", "8"),
+    "unknown rnn": ("model.rnn_type", "transformer"),
+    "dropout NaN": ("model.dropout", float("nan")),
+    "no model settings": ("model", None),
+}
+BAD_CARDS = {
+    "steps as text": {"steps": "many"},
+    "a list": ["not", "a", "card"],
+    "negative steps": {"steps": -5},
+    "metrics as a list": {"test_metrics": [1, 2]},
+}
+
+
+def edited_copy(tiny_model_dir, tmp_path, file, edit):
+    folder = tmp_path / "edited"
+    shutil.copytree(tiny_model_dir, folder)
+    data = json.loads((folder / file).read_text())
+    data = edit(data)
+    (folder / file).write_text(json.dumps(data))
+    return folder
+
+
+def set_field(config, field, value):
+    target = config
+    *parents, last = field.split(".")
+    for name in parents:
+        target = target[name]
+    target[last] = value
+    return config
+
+
+@pytest.mark.parametrize("field, value", BAD_CONFIGS.values(), ids=BAD_CONFIGS.keys())
+def test_a_config_with_wrong_types_or_ranges_is_a_checkpoint_error(tiny_model_dir, tmp_path, field, value):
+    folder = edited_copy(tiny_model_dir, tmp_path, "config.json", lambda c: set_field(c, field, value))
+    with pytest.raises(CheckpointError, match="config.json"):
+        load_model(folder, "cpu")
+
+
+@pytest.mark.parametrize("card", BAD_CARDS.values(), ids=BAD_CARDS.keys())
+def test_a_card_with_wrong_types_is_a_checkpoint_error(tiny_model_dir, tmp_path, card):
+    folder = edited_copy(tiny_model_dir, tmp_path, "card.json", lambda _: card)
+    with pytest.raises(CheckpointError, match="card.json"):
+        load_model(folder, "cpu")
+
+
+def test_an_unknown_device_is_a_checkpoint_error(tiny_model_dir):
+    with pytest.raises(CheckpointError, match="device"):
+        load_model(tiny_model_dir, "bogus")

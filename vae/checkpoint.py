@@ -60,9 +60,17 @@ class TrainedModel:
 
 
 def pick_device(device=None):
-    """The given device, else CUDA, then Apple's MPS, then the CPU."""
+    """The given device, else CUDA, then Apple's MPS, then the CPU. Raises CheckpointError for a
+    device this machine does not have (the model cannot be loaded onto it)."""
     if device is not None:
-        return torch.device(device)
+        try:
+            device = torch.device(device)
+        except (RuntimeError, TypeError):
+            raise CheckpointError(f"{device!r} is not a device: use cpu, cuda or mps") from None
+        has = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+        if not has.get(device.type, False):
+            raise CheckpointError(f"this machine has no {device.type} device to load the model onto")
+        return device
     if torch.cuda.is_available():
         return torch.device("cuda")
     if torch.backends.mps.is_available():
