@@ -63,3 +63,23 @@ def test_precompute_script_writes_maps_the_app_accepts(tiny_trained, tiny_model_
     saved = load_map(model_dir / "maps" / "tiny.safetensors", weights=weights_fingerprint(tiny_trained[0].model),
                      corpus=bytes_fingerprint(corpus.read_bytes()))
     assert saved["mu"].shape == (len(SENTENCES), 8) and saved["umap"].shape == (len(SENTENCES), 2)
+
+
+def test_the_map_csv_escapes_formula_cells():
+    data = map_csv(["=cmd|' /C calc'!A0", "fine text"], ["@SUM(A1)", "-1"], np.zeros((2, 2)), np.zeros((2, 3)))
+    rows = list(csv.reader(io.StringIO(data.decode())))
+    assert rows[1][:2] == ["'=cmd|' /C calc'!A0", "'@SUM(A1)"]
+    assert rows[2][:2] == ["fine text", "-1"]
+
+
+def test_an_upload_over_the_limit_says_its_size_exactly():
+    import pytest
+
+    from ui import maps
+    from vae.data import CorpusError
+
+    class Upload:  # what st.file_uploader returns, as far as uploaded_corpus looks
+        name, size = "big.txt", maps.MAX_BYTES + 1
+
+    with pytest.raises(CorpusError, match="2,000,001 bytes .* the limit is 2,000,000 bytes"):
+        maps.uploaded_corpus(Upload())
