@@ -130,10 +130,13 @@ def through_the_navigation():
     """Rerun a page that Streamlit started without streamlit_app.py, so that its navigation (with
     the titles) shows. A new server's first request for a deep link such as /Sample runs
     pages/1_Sample.py on its own, in Streamlit's legacy layout for a pages/ folder, until the
-    entry point has called st.navigation once; the flag below is what that call switches off."""
+    entry point has called st.navigation once; the flag below is what that call switches off.
+    Once per session at most: AppTest sets the flag afresh before every run, and a rerun there
+    would lose a button's click."""
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    if PagesManager.uses_pages_directory and not st.session_state.get("rerun_through_navigation"):
+        st.session_state["rerun_through_navigation"] = True
         PagesManager.uses_pages_directory = False
         st.rerun()
 
