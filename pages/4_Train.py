@@ -159,7 +159,8 @@ live_view(status)
 
 # the trained model
 
-if status in ("paused", "finished", "stopped"):
+# a run stopped by a NaN loss keeps its last good step (the bad one was not applied)
+if status in ("paused", "finished", "stopped") or (status == "failed" and run.trainer.weights_are_finite()):
     st.header("4 · Use it")
     name = f"trained in this browser, step {run.steps_done:,}"
     use, download = st.columns(2)

@@ -145,6 +145,23 @@ def test_a_link_to_a_run_that_is_gone_says_so(app, tiny_model_dir):
     assert "run" not in again.query_params
 
 
+def test_a_nan_stop_keeps_the_last_good_step_to_use(app, monkeypatch):
+    from vae import train
+
+    real_loss_terms, calls = train.loss_terms, []
+
+    def nan_after_three(out, *args, **kwargs):
+        loss, stats = real_loss_terms(out, *args, **kwargs)
+        calls.append(1)
+        return (loss * float("nan") if len(calls) > 3 else loss), stats
+
+    monkeypatch.setattr(train, "loss_terms", nan_after_three)
+    button(app, "Start").click().run()
+    poll(app, lambda at: any("**failed** · step 3" in e.value and "loss became nan" in e.value for e in at.error))
+    button(app, "Use this model").click().run()
+    assert app.session_state["session_model"].card["steps"] == 3
+
+
 def test_a_full_server_says_busy_and_try_again(app, monkeypatch):
     monkeypatch.setattr(runner, "MAX_RUNS", 0)
     button(app, "Start").click().run()
