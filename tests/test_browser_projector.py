@@ -32,7 +32,7 @@ def assert_in_view(locator):
 
 
 def shot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / name).parent.mkdir(parents=True, exist_ok=True)
     page.mouse.move(0, 0)  # no tooltip
     page.screenshot(path=str(SHOTS / f"{name}.png"))
 
@@ -76,3 +76,53 @@ def test_the_map_is_in_view_and_a_dragged_box_lists_its_sentences(app_server, pr
     assert table.bounding_box()["y"] + 100 < HEIGHT  # its first rows are in view; it scrolls inside
     projector.wait_for_timeout(1000)  # the grid draws on a canvas
     shot(projector, "latent_map_selection")
+
+
+def nav(page, name):
+    """Follow the sidebar's link (it keeps the browser session, as a teacher clicking would)."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True).click()
+    expect(page.locator("h1", has_text=re.compile(f"^{re.escape(name)}$"))).to_be_visible()
+
+
+def test_the_teachers_path_through_every_page(app_server, projector):
+    """Home -> Sample -> Interpolate -> Latent map -> Train -> Use this model -> Sample, one
+    screenshot of the window per step in screenshots/projector/teachers_path/."""
+    steps = "teachers_path"
+    projector.goto(app_server)
+    expect(projector.locator("h1", has_text="Text VAE Explorer")).to_be_visible()
+    links = projector.get_by_test_id("stSidebarNav").get_by_role("link")
+    expect(links).to_have_text(["Home", "Sample", "Interpolate", "Latent map", "Train"])
+    expect(projector.locator(".katex-display").first).to_be_visible()  # the formulas are typeset
+    shot(projector, f"{steps}/1_home")
+
+    nav(projector, "Sample")
+    projector.get_by_role("button", name="New sentences").click()
+    assert_in_view(projector.get_by_role("heading", name="10 sentences, seed 1"))
+    shot(projector, f"{steps}/2_sample")
+
+    nav(projector, "Interpolate")
+    assert_in_view(projector.locator("code", has_text="t = 1.00"))
+    shot(projector, f"{steps}/3_interpolate")
+
+    nav(projector, "Latent map")
+    expect(projector.locator(".js-plotly-plot .scatterlayer .point").first).to_be_attached()
+    assert_in_view(projector.locator(".js-plotly-plot").first)
+    shot(projector, f"{steps}/4_latent_map")
+
+    nav(projector, "Train")
+    main = projector.get_by_test_id("stMain")  # Streamlit's own header may have a Stop button too
+    main.get_by_role("button", name="Start").click()
+    expect(projector.get_by_text(re.compile(r"running · step"))).to_be_visible()
+    projector.wait_for_function("() => (document.querySelector('.js-plotly-plot')?.data?.[0]?.x?.length ?? 0) >= 2")
+    shot(projector, f"{steps}/5_train_running")
+    main.get_by_role("button", name="Stop").click()
+    expect(projector.get_by_text(re.compile(r"stopped · step"))).to_be_visible()
+    main.get_by_role("button", name="Use this model").click()
+    expect(projector.get_by_text(re.compile(r"The other pages now use this model"))).to_be_visible()
+    shot(projector, f"{steps}/6_train_use_this_model")
+
+    nav(projector, "Sample")
+    sidebar = projector.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text(re.compile(r"trained in this browser, step"))).to_be_visible()
+    assert_in_view(projector.locator("[data-testid=stTable] tbody tr").first)
+    shot(projector, f"{steps}/7_sample_with_the_trained_model")
