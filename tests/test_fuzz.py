@@ -182,3 +182,47 @@ def test_load_model_takes_any_card_and_max_len(tiny_model_dir, tmp_path_factory,
     if loaded is not None:  # what loads must also decode
         assert sample_prior(loaded, 1, 0)
     shutil.rmtree(folder)
+
+
+# the command line: any mix of options and values ends in exit 0 or a one-line error with exit 2
+
+VALUES = st.sampled_from(["0", "-1", "1", "2", "3", "0.5", "nan", "inf", "-inf", "1e9", "abc", "", " "])
+OPTIONS = {
+    "sample": ["-n", "--seed", "--temperature", "--top-k", "--top-p", "--spread", "--strategy", "--source",
+               "--near", "--device"],
+    "interpolate": ["--steps", "--method", "--device"],
+    "encode": ["--device"],
+    "evaluate": ["--iw-samples", "--max-sentences", "--diversity", "--seed", "--device"],
+}
+
+
+@st.composite
+def command_lines(draw):
+    command = draw(st.sampled_from(sorted(OPTIONS)))
+    argv = [command]
+    if command == "interpolate":
+        argv += [draw(texts), draw(texts)]
+    for option in draw(st.lists(st.sampled_from(OPTIONS[command]), max_size=4)):
+        value = draw(st.one_of(VALUES, st.sampled_from(["greedy", "top-p", "mixture", "cpu", "cuda", "spherical"]),
+                               texts))
+        argv += [option, value]
+    return argv
+
+
+@fuzz(250)
+@given(argv=command_lines())
+def test_the_command_line_takes_any_options(tiny_model_dir, tmp_path_factory, argv):
+    from vae.cli import main
+
+    folder = tmp_path_factory.mktemp("cli")
+    (folder / "c.txt").write_text("the cat sat on the mat .\na dog ran in the park .\n")
+    if argv[0] in ("encode", "evaluate"):
+        argv += ["--corpus", str(folder / "c.txt")]
+    if argv[0] == "encode":
+        argv += ["--out", str(folder / "z.csv")]
+    try:
+        status = main(argv + ["--model", str(tiny_model_dir)])
+    except SystemExit as e:  # argparse
+        status = e.code
+    assert status in (0, 2)
+    shutil.rmtree(folder)

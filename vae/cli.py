@@ -125,6 +125,8 @@ def check_outputs(args):
             raise InputError(f"--{option} {target}: the folder {parent} does not exist")
         if not os.access(parent, os.W_OK | os.X_OK):
             raise InputError(f"--{option} {target}: cannot write in {parent}")
+        if not is_folder and target.exists() and not os.access(target, os.W_OK):
+            raise InputError(f"--{option} {target}: the file exists and cannot be written")
 
 
 def build_parser():
@@ -233,7 +235,10 @@ def cmd_train(args):
         objective = ObjectiveConfig(kl_schedule=args.kl_schedule, kl_warmup_steps=args.kl_warmup, beta=args.beta,
                                     word_dropout=args.word_dropout, free_bits=args.free_bits,
                                     ae_pretrain_steps=args.ae_pretrain, bag_of_words=args.bag_of_words)
-        trainer = Trainer(trained, texts, objective, config)
+        try:
+            trainer = Trainer(trained, texts, objective, config)
+        except ValueError as e:  # a corpus with nothing to learn from
+            raise CorpusError(f"{args.corpus}: {e}") from None
         trainer.trained.card.update(
             training_corpus=str(args.corpus), training_sentences=len(trainer.train_ids),
             command=args.command_line,
