@@ -36,3 +36,21 @@ def test_start_shows_the_charts_growing_then_stop_and_use_the_model(app_server, 
     expect(page.get_by_test_id("stSidebar").get_by_text(re.compile(r"trained in this browser, step"))).to_be_visible(
         timeout=SLOW)
     expect(page.locator("[data-testid=stTable] tbody tr")).to_have_count(10, timeout=SLOW)
+
+
+def test_a_reload_of_train_shows_the_same_run_still_going(app_server, page):
+    page.goto(f"{app_server}/Train")
+    main = page.get_by_test_id("stMain")
+    main.get_by_role("button", name="Start").click()
+    expect(page.get_by_text(re.compile(r"running · step"))).to_be_visible(timeout=SLOW)
+    expect(page).to_have_url(re.compile(r"/Train\?(.*&)?run=[\w-]+"), timeout=SLOW)  # the run's token
+    page.wait_for_function(f"() => ({CHART_POINTS})() >= 2", timeout=SLOW)
+    before = page.evaluate(CHART_POINTS)
+
+    page.reload()  # F5: a new browser session
+    expect(page.get_by_text(re.compile(r"running · step"))).to_be_visible(timeout=SLOW)
+    page.wait_for_function(f"n => ({CHART_POINTS})() > n", arg=before, timeout=SLOW)  # the same run, further on
+    expect(page.get_by_text(re.compile("This run belongs to this page.s link"))).to_be_visible(timeout=SLOW)
+    screenshot(page, "train_after_reload")
+    page.get_by_test_id("stMain").get_by_role("button", name="Stop").click()
+    expect(page.get_by_text(re.compile(r"stopped · step"))).to_be_visible(timeout=SLOW)
