@@ -15,6 +15,7 @@ from vae.decode import (
     sentence_ids,
     slerp,
 )
+from vae.tokenizer import EOS_ID
 
 ALL = dict(strategy="sample")
 
@@ -166,3 +167,16 @@ def test_a_lone_surrogate_is_read_as_a_space(tiny_trained):
     trained, _ = tiny_trained
     ids, _ = sentence_ids(trained, "the\ud800cat")
     assert ids == sentence_ids(trained, "the cat")[0]
+
+
+def test_no_sample_is_ever_empty(tiny_trained):
+    trained, _ = tiny_trained
+    saved = trained.model.out_bias.detach().clone()
+    with torch.no_grad():
+        trained.model.out_bias[EOS_ID] += 100.0  # a decoder that wants to stop at once
+    try:
+        samples = sample_prior(trained, 20, seed=0)
+    finally:
+        with torch.no_grad():
+            trained.model.out_bias.copy_(saved)  # the shared model, restored bit for bit
+    assert all(s.num_words >= 1 for s in samples)

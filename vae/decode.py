@@ -144,7 +144,8 @@ def generate(trained: TrainedModel, z, strategy="sample", temperature=1.0, top_k
     `temperature` divides the decoder's logits before the softmax: < 1 sharpens the distribution
     (safer, more repetitive text), > 1 flattens it. "greedy" takes the most likely word.
     <unk> stands for every rare word at once, so it is often the likeliest token of a small model;
-    it is never chosen unless `allow_unk` (log-probabilities are still the model's own)."""
+    it is never chosen unless `allow_unk` (log-probabilities are still the model's own).
+    Nor is <eos> as the first token: an empty sentence is never what anyone asked for."""
     check_decoding(strategy, temperature, top_k, top_p)
     model = trained.model
     max_len = check_whole("max_len", trained.max_len if max_len is None else max_len, 1, MAX_DECODE_LEN)
@@ -162,6 +163,7 @@ def generate(trained: TrainedModel, z, strategy="sample", temperature=1.0, top_k
     logprob = torch.zeros(B, device=model.device)
     done = torch.zeros(B, dtype=torch.bool, device=model.device)
     unk = torch.tensor([UNK_ID], device=model.device)
+    eos = torch.tensor([EOS_ID], device=model.device)
     for t in range(max_len + 1):
         logits, state = model.decoder_step(inputs, z, state)
         logits = logits.float()
@@ -169,6 +171,8 @@ def generate(trained: TrainedModel, z, strategy="sample", temperature=1.0, top_k
             inputs = torch.full_like(inputs, EOS_ID)
         else:
             choose_from = logits if allow_unk else logits.index_fill(1, unk, -math.inf)
+            if t == 0:
+                choose_from = choose_from.index_fill(1, eos, -math.inf)
             inputs = pick_next(choose_from, strategy, temperature, top_k, top_p, generator)
         log_probs = torch.log_softmax(logits, dim=-1)
         logprob += torch.where(done, 0.0, log_probs.gather(1, inputs[:, None])[:, 0])
