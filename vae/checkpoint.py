@@ -8,8 +8,8 @@
 
 Saving is atomic: every file is written and fsynced in a staging folder inside the checkpoint,
 a marker says the set is complete, and only then are the files moved in with os.replace. A save cut
-short (a kill, a full disk) is finished or thrown away by the next load or save, so a checkpoint
-is always one whole set, never new weights next to an old optimiser state. The weights, config and
+short (a kill, a full disk) is finished by the next load, or thrown away by the next save or resume,
+so a checkpoint is always one whole set, never new weights next to an old optimiser state. The weights, config and
 card carry the training step, so a set mixed by hand is refused too.
 """
 
@@ -118,18 +118,24 @@ def write_atomically(path: Path, writers: dict):
     finish_save(path)
 
 
-def finish_save(path):
+def finish_save(path, discard_incomplete=True):
     """Complete a save that was cut short after its set was written, or discard one cut short before.
-    Safe to repeat: a kill while it runs leaves work that the next call finishes."""
+    Safe to repeat: a kill while it runs leaves work that the next call finishes. A reader passes
+    discard_incomplete=False: an incomplete set may be a save still being written by another process."""
     staging = Path(path) / STAGING
     if not staging.is_dir():
         return
     if (staging / STAGED).is_file():
         for file in sorted(staging.iterdir()):
             if file.name != STAGED:
-                os.replace(file, Path(path) / file.name)
+                try:
+                    os.replace(file, Path(path) / file.name)
+                except FileNotFoundError:  # the saving process moved it in meanwhile
+                    pass
         _fsync(Path(path))
-    shutil.rmtree(staging)
+    elif not discard_incomplete:
+        return
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _fsync(path: Path):
@@ -154,8 +160,8 @@ def load_model(path, device=None) -> TrainedModel:
     if not path.is_dir():
         raise CheckpointError(f"{path}: not a checkpoint folder")
     try:
-        finish_save(path)
-    except OSError as e:
+        finish_save(path, discard_incomplete=False)
+    except OSError as e:  # e.g. a read-only folder
         raise CheckpointError(f"{path}: an interrupted save cannot be finished ({e})") from None
     missing = [name for name in FILES if not (path / name).is_file()]
     if missing:

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from .checkpoint import CheckpointError, TrainedModel, file_step, load_model, save_checkpoint
+from .checkpoint import CheckpointError, TrainedModel, file_step, finish_save, load_model, save_checkpoint
 from .data import length_bucketed_batches, to_batch
 from .model import ModelConfig, SentenceVAE
 from .objective import ObjectiveConfig, kl_weight, loss_terms
@@ -183,7 +183,8 @@ class Trainer:
         """Continue a run saved with `save()`; `config` may change the total steps. Raises
         CheckpointError for a folder that is not a whole, resumable set."""
         path = Path(path)
-        trained = load_model(path, device)  # also finishes or discards a save that was cut short
+        finish_save(path)  # a save cut short: finished if its set was complete, else thrown away
+        trained = load_model(path, device)
         try:
             state = json.loads((path / "trainer_state.json").read_text())
             steps = {"trainer_state.json": state["step"], "model.safetensors": file_step(path / "model.safetensors"),
