@@ -4,6 +4,7 @@ Used read-only by the app, the CLI and the tests; everything runs under torch.in
 """
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import torch
@@ -29,9 +30,9 @@ class InputError(ValueError):
 
 
 def check_whole(name, value, low, high=None):
-    """`value` as an int in [low, high]; bools and floats such as 2.5 are refused."""
-    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    if isinstance(value, bool) or not whole:
+    """`value` as an int in [low, high]. Floats (even 2.0) and bools are refused: a float that slips
+    through would reach range() or torch.topk and fail there."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InputError(f"{name} must be a whole number, not {value!r}")
     if value < low or (high is not None and value > high):
         bounds = f"from {low:,} to {high:,}" if high is not None else f"at least {low:,}"
