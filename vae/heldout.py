@@ -13,6 +13,7 @@ import torch
 
 from .data import sorted_batches, to_batch
 from .metrics import active_units
+from .model import gaussian_kl
 
 MIN_SENTENCES = 20  # below this, holding any out leaves too little to learn from
 MEMORISED_RATIO = 2.0  # held-out reconstruction this many times the training one (and...)
@@ -34,22 +35,26 @@ def split_heldout(texts, fraction=0.1, max_heldout=200, seed=0):
 @torch.inference_mode()
 def measure(model, ids_list, seed=0, batch_size=256):
     """Per-sentence averages over `ids_list` (token id lists): elbo, recon, kl (nats), and the active
-    units of their posterior means. Leaves the model in the mode it was in and the global random
-    state as it was (a run resumed from a checkpoint must draw the same noise as one that never
-    stopped)."""
+    units of their posterior means. One draw z = mu + sigma * eps per sentence, with eps from a
+    generator of its own: torch's global one belongs to the training run (a run resumed from a
+    checkpoint must draw the same noise as one that never stopped). Leaves the model in its mode."""
     was_training = model.training
     model.eval()
+    generator = torch.Generator(device=model.device).manual_seed(seed)
     totals = {"recon": 0.0, "kl": 0.0}
     mus = []
     try:
-        with torch.random.fork_rng(devices=[model.device] if model.device.type == "cuda" else []):
-            torch.manual_seed(seed)
-            for batch in sorted_batches([len(ids) for ids in ids_list], batch_size):
-                tokens, lengths = to_batch([ids_list[i] for i in batch], model.device)
-                out = model(tokens, lengths)  # no word dropout
-                totals["recon"] += out["recon"].float().sum().item()
-                totals["kl"] += out["kl"].float().sum().item()
-                mus.append(out["mu"].float().cpu())
+        for batch in sorted_batches([len(ids) for ids in ids_list], batch_size):
+            tokens, lengths = to_batch([ids_list[i] for i in batch], model.device)
+            mu, logvar = model.encode(tokens, lengths)
+            if model.config.autoencoder or model.config.language_model:
+                z, kl = mu, torch.zeros_like(mu)
+            else:
+                eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+                z, kl = mu + eps * torch.exp(0.5 * logvar), gaussian_kl(mu.float(), logvar.float())
+            totals["recon"] += model.reconstruction_nll(tokens, lengths, z).float().sum().item()  # no word dropout
+            totals["kl"] += kl.float().sum().item()
+            mus.append(mu.float().cpu())
     finally:
         model.train(was_training)
     n = max(len(ids_list), 1)

@@ -6,6 +6,8 @@
     run.resume(); run.stop()
     run.metrics()            # the Trainer's reports so far, in step order (copies)
     run.panels()             # every `panel_every` steps: reconstructions and prior samples
+    run.measurements()       # every `heldout_every` steps and after each single step: held-out
+                             # ELBO, reconstruction and KL without dropout (vae/heldout.py)
     run.snapshot_model()     # a frozen copy of the model, for "use this model" while training goes on
     run.attach(); run.detach()  # a page watching it, or gone: unwatched for `idle_timeout` s, it stops
 
@@ -23,6 +25,7 @@ import torch
 
 from .checkpoint import TrainedModel
 from .decode import reconstruct, sample_prior
+from .heldout import measure
 from .tokenizer import UNK_ID
 from .train import NonFiniteLoss, Trainer
 
@@ -77,7 +80,7 @@ def heldout_sentences(tokenizer, candidates, n=4, min_words=4, max_words=12):
 
 class TrainingRun:
     def __init__(self, trainer: Trainer, max_seconds=None, panel_every=100, panel_texts=(),
-                 num_samples=4, threads=1, idle_timeout=None):
+                 num_samples=4, threads=1, idle_timeout=None, heldout_texts=(), heldout_every=50):
         self.trainer = trainer
         self.max_steps = trainer.config.steps
         self.max_seconds = max_seconds  # training time, pauses not counted; None = no limit
@@ -95,7 +98,15 @@ class TrainingRun:
         self.seconds = 0.0  # time spent training
         self._lock = threading.Lock()  # guards the model, the history and the status
         self._wake = threading.Condition(self._lock)
-        self._metrics, self._panels = [], []
+        self._metrics, self._panels, self._measurements = [], [], []
+        # Training-batch numbers carry the run's knobs (word dropout above all), so runs compare on
+        # fixed held-out sentences instead, and on as many training sentences measured the same
+        # way: a large gap between the two means the corpus was learned by heart.
+        self.heldout_every = heldout_every
+        trained = trainer.trained
+        self._heldout_ids = [ids for ids in trained.tokenizer.encode_batch(list(heldout_texts), trained.max_len)
+                             if ids]
+        self._train_ids = trainer.train_ids[: len(self._heldout_ids)]
         self._steps_requested = 0  # single steps asked for while paused
         self._stop_requested = False
         self._thread = None
@@ -174,6 +185,12 @@ class TrainingRun:
         with self._lock:
             return [dict(m) for m in self._metrics[since:]]
 
+    def measurements(self):
+        """[{"step", "heldout": {elbo, recon, kl, active_units}, "train": {the same}}], oldest first;
+        empty without held-out sentences."""
+        with self._lock:
+            return copy.deepcopy(self._measurements)
+
     def panels(self):
         """[{"step", "reconstructions": [(sentence, decoded)], "samples": [decoded]}], oldest first."""
         with self._lock:
@@ -194,12 +211,14 @@ class TrainingRun:
         torch.set_num_threads(self.threads)
         try:
             self._panel()  # what the untrained model writes: the "before" picture
+            self._measure()
             while True:
                 # deciding and stepping under one lock: once pause() or stop() returns, no new
                 # batch starts
                 with self._wake:
                     if not self._next_action():
                         break
+                    single_step = self.status == "paused"  # Step pressed: show what it changed
                     started = time.perf_counter()
                     metrics = self.trainer.train_step()
                     self.seconds += time.perf_counter() - started
@@ -207,6 +226,9 @@ class TrainingRun:
                         self._metrics.append({**metrics, "seconds": round(self.seconds, 3)})
                 if self.trainer.step % self.panel_every == 0:
                     self._panel()
+                if single_step or self.trainer.step % self.heldout_every == 0:
+                    self._measure()
+            self._measure()  # where the run ended (once per step: nothing new if measured already)
         except NonFiniteLoss as e:
             self._end("failed", str(e))
         except Exception as e:  # any error ends the run with its message, never a hung page
@@ -243,6 +265,16 @@ class TrainingRun:
     def _end(self, status, message):
         with self._lock:
             self.status, self.message = status, message
+
+    def _measure(self):
+        if not self._heldout_ids:
+            return
+        model = self.trainer.model
+        measured = {"step": self.trainer.step, "heldout": measure(model, self._heldout_ids),
+                    "train": measure(model, self._train_ids)}
+        with self._lock:
+            if not self._measurements or self._measurements[-1]["step"] != measured["step"]:
+                self._measurements.append(measured)
 
     def _panel(self):
         """Decode the fixed sentences and a few prior samples with the model in eval mode (no
