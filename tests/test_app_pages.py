@@ -239,7 +239,7 @@ def test_an_uploaded_text_file_is_mapped_without_labels(open_page):
     ("mine.csv", b"sentence,label\nhello,a\n", "no 'text' column"),
     ("mine.csv", b'text,label\n"unclosed quote,a\n', "malformed CSV"),
     ("mine.txt", "\n".join(["a line"] * 5001).encode(), "the limit is 5,000"),
-    ("mine.txt", b"x" * 2_000_001, "the limit is 2 MB"),
+    ("mine.txt", b"x" * 2_000_001, "2,000,001 bytes (2.0 MB); the limit is 2,000,000 bytes"),
     ("mine.txt", b"\xff\xfe bad bytes", "not UTF-8"),
     ("mine.txt", b"one\ntwo\n", "at least 4 sentences"),
 ], ids=["no text column", "malformed", "too many rows", "too big", "not utf-8", "too few"])
