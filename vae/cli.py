@@ -81,8 +81,9 @@ def real(low, high=math.inf, low_open=False, high_open=False):
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not math.isfinite(value) or value < low or value > high or (low_open and value == low) \
-                or (high_open and value == high):
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text} is not a finite number")
+        if value < low or value > high or (low_open and value == low) or (high_open and value == high):
             left, right = "(" if low_open else "[", ")" if high_open else "]"
             raise argparse.ArgumentTypeError(f"{text} is out of range: it must be in {left}{low:g}, {high:g}{right}")
         return value
