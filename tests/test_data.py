@@ -104,3 +104,8 @@ def test_multi_member_gzip_and_bad_gzip():
 ])
 def test_formula_cells_are_escaped(cell, escaped):
     assert safe_cell(cell) == escaped
+
+
+def test_a_line_too_long_to_be_a_sentence_is_refused():
+    with pytest.raises(CorpusError, match="sentence 2 has 10,001 characters; the limit is 10,000"):
+        parse_corpus(b"short\n" + b"a" * 10_001 + b"\n", "x.txt")

@@ -17,8 +17,9 @@ import torch
 
 from .tokenizer import EOS_ID, PAD_ID
 
-MAX_TEXT_BYTES = 200_000_000  # of text, after decompression: 100x the shipped training corpus
+MAX_TEXT_BYTES = 50_000_000  # of text, after decompression: 25x the shipped training corpus
 MAX_ROWS = 5_000_000
+MAX_SENTENCE_CHARS = 10_000  # a longer "sentence" is a file that is not one sentence per line
 
 
 class CorpusError(ValueError):
@@ -71,12 +72,20 @@ def parse_corpus(data: bytes, name: str, max_rows=MAX_ROWS, max_bytes=MAX_TEXT_B
         texts = []
         for line in io.StringIO(text):  # one line at a time: stop at the first one past the limit
             if line.strip():
-                texts.append(line.strip())
+                texts.append(_sentence(line, len(texts), name))
                 _check_rows(len(texts), max_rows, name)
         corpus = Corpus(texts)
     if not corpus.texts:
         raise CorpusError(f"{name}: no sentences found")
     return corpus
+
+
+def _sentence(text, index, name):
+    text = text.strip()
+    if len(text) > MAX_SENTENCE_CHARS:
+        raise CorpusError(f"{name}: sentence {index + 1:,} has {len(text):,} characters; the limit is "
+                          f"{MAX_SENTENCE_CHARS:,} (one sentence per line or row)")
+    return text
 
 
 def _check_rows(count, max_rows, name):
@@ -118,7 +127,7 @@ def _parse_table(text, delimiter, name, max_rows):
                 t = header.index("text")
                 lab = header.index("label") if "label" in header else None
             elif t < len(row) and row[t].strip():
-                texts.append(row[t].strip())
+                texts.append(_sentence(row[t], len(texts), name))
                 labels.append(row[lab].strip() if lab is not None and lab < len(row) else "")
                 _check_rows(len(texts), max_rows, name)
     except csv.Error as e:
