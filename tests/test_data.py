@@ -68,7 +68,7 @@ def test_a_gzip_bomb_stops_at_the_byte_limit_without_inflating_it_all(tmp_path):
     bomb.write_bytes(gzip.compress(b"a" * 100_000_000))  # 100 MB of text in about 100 KB
     assert bomb.stat().st_size < 200_000
     tracemalloc.start()
-    with pytest.raises(CorpusError, match="once decompressed; the limit is 1,000,000 bytes"):
+    with pytest.raises(CorpusError, match="decompresses to more than 1,000,000 bytes"):
         read_corpus(bomb, max_bytes=1_000_000)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()

@@ -105,8 +105,7 @@ def gunzip(data: bytes, max_bytes: int, name: str) -> bytes:
             raise CorpusError(f"{name}: not a valid gzip file ({e})") from None
         size += len(part)
         if size > max_bytes:
-            raise CorpusError(f"{name}: more than {size_text(max_bytes)} once decompressed; "
-                              f"the limit is {size_text(max_bytes)}")
+            raise CorpusError(f"{name}: decompresses to more than {size_text(max_bytes)}, the limit")
         if not inflater.eof:
             raise CorpusError(f"{name}: not a valid gzip file (it ends too early)")
         parts.append(part)
