@@ -38,6 +38,8 @@ RUNS = {  # name: what differs
     "free bits 2 + AE pre-training": "--free-bits 2 --ae-pretrain 300",
     "free bits 2 + bag of words": "--free-bits 2 --bag-of-words 1",
     "free bits 2 + word dropout 0.25": "--free-bits 2 --word-dropout 0.25",
+    # added after the runs above: the two knobs that each helped, together (the shipped recipe)
+    "free bits 3 + AE pre-training": "--free-bits 3 --ae-pretrain 300",
 }
 
 
