@@ -128,6 +128,8 @@ def check_outputs(args):
             raise InputError(f"--{option} {target}: cannot write in {parent}")
         if not is_folder and target.exists() and not os.access(target, os.W_OK):
             raise InputError(f"--{option} {target}: the file exists and cannot be written")
+    if getattr(args, "update_card", False) and not os.access(args.model, os.W_OK | os.X_OK):
+        raise InputError(f"--update-card: cannot write in the model folder {args.model}")
 
 
 def build_parser():
