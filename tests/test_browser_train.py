@@ -54,3 +54,16 @@ def test_a_reload_of_train_shows_the_same_run_still_going(app_server, page):
     screenshot(page, "train_after_reload")
     page.get_by_test_id("stMain").get_by_role("button", name="Stop").click()
     expect(page.get_by_text(re.compile(r"stopped · step"))).to_be_visible(timeout=SLOW)
+
+
+def test_a_plain_link_to_train_in_the_same_browser_finds_the_run(app_server, page):
+    page.goto(f"{app_server}/Train")
+    page.get_by_test_id("stMain").get_by_role("button", name="Start").click()
+    expect(page.get_by_text(re.compile(r"running · step"))).to_be_visible(timeout=SLOW)
+    page.wait_for_function("() => document.cookie.includes('text_vae_run=')", timeout=SLOW)
+
+    page.goto(f"{app_server}/Train")  # no token in this link: the browser's cookie has it
+    expect(page.get_by_text(re.compile(r"running · step"))).to_be_visible(timeout=SLOW)
+    expect(page).to_have_url(re.compile(r"run=[\w-]+"), timeout=SLOW)
+    page.get_by_test_id("stMain").get_by_role("button", name="Stop").click()
+    expect(page.get_by_text(re.compile(r"stopped · step"))).to_be_visible(timeout=SLOW)

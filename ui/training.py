@@ -180,23 +180,38 @@ def _drop_abandoned(runs: dict):
             del runs[token]
 
 
+RUN_COOKIE = "text_vae_run"  # the token again, so that a plain link to /Train in this browser finds the run
+COOKIE_SECONDS = 24 * 3600
+
+
 def session_run() -> SessionRun:
     """This tab's SessionRun: on a session's first call, the one its URL's token names (a reload,
-    a copied link), else a new one. Keeps the token in the URL while there is a run."""
+    a copied link), else the one of this browser's cookie (a plain link), else a new one. Keeps the
+    token in the URL and in the cookie while there is a run."""
     watch = _session_watch()
     if watch.owner is None:
-        _find_or_make(watch, st.query_params.get(RUN_PARAM))
+        _find_or_make(watch, st.query_params.get(RUN_PARAM), st.context.cookies.get(RUN_COOKIE))
     owner = watch.owner
     if owner.run is not None and st.query_params.get(RUN_PARAM) != owner.token:
         st.query_params[RUN_PARAM] = owner.token
+    if owner.run is not None and st.session_state.get("train_cookie") != owner.token:
+        _remember_in_browser(owner.token)
     return owner
 
 
-def _find_or_make(watch: _Watch, token: str | None):
+def _remember_in_browser(token: str):
+    """Set the cookie once per session and token (token_urlsafe holds only A-Z a-z 0-9 _ -, so it
+    needs no escaping). Best effort: the URL's token is what a reload relies on."""
+    st.html(f"<script>document.cookie = '{RUN_COOKIE}={token}; path=/; max-age={COOKIE_SECONDS}; "
+            "samesite=strict';</script>", unsafe_allow_javascript=True)
+    st.session_state["train_cookie"] = token
+
+
+def _find_or_make(watch: _Watch, token: str | None, cookie: str | None = None):
     runs, lock = _registry()
     with lock:
         _drop_abandoned(runs)
-        found = runs.get(token) if token else None
+        found = (runs.get(token) if token else None) or (runs.get(cookie) if cookie else None)
         watch.watch(found or SessionRun())
     if token and found is None:
         del st.query_params[RUN_PARAM]
