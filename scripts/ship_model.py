@@ -44,6 +44,9 @@ def main(argv=None):
     parser.add_argument("--iw-samples", type=int, default=100)
     parser.add_argument("--samples", type=int, default=1000, help="samples per source for the sample metrics")
     parser.add_argument("--mixture-components", type=int, default=64)
+    parser.add_argument("--command", help="the one command that retrains the run, if it was resumed with more "
+                                          "steps (resume is bit-exact, so one uninterrupted run is the same)")
+    parser.add_argument("--note", help="a sentence for the card's rate-distortion table: why this recipe")
     parser.add_argument("--skip-maps", action="store_true")
     args = parser.parse_args(argv)
     run, out = Path(args.run), Path(args.out)
@@ -79,7 +82,9 @@ def main(argv=None):
     card["interpolations"] = [{"from": p["a"], "to": p["b"], "path": p["path"],
                                "ends_reproduced": p["ends_reproduced"]} for p in report["interpolations"]]
     if args.sweep:
-        card["rate_distortion"] = json.loads(Path(args.sweep).read_text())
+        card["rate_distortion"] = {**json.loads(Path(args.sweep).read_text()), "note": args.note or ""}
+    if args.command:
+        card["command"] = args.command
     card["shipped_with"] = "python scripts/ship_model.py " + " ".join(argv if argv is not None else sys.argv[1:])
     save_checkpoint(trained, out)  # the same weights, now with the mixture and the card
     print(json.dumps({k: card[k] for k in ("bars", "bars_met", "baseline_lm", "samples", "interpolations")},
