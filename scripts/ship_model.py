@@ -30,7 +30,7 @@ from vae.checkpoint import DENSITY_FILE, FILES, load_model, save_checkpoint  # n
 from vae.data import read_corpus  # noqa: E402
 from vae.decode import sample_prior  # noqa: E402
 from vae.density import fit_latent_density  # noqa: E402
-from vae.report import quality_report  # noqa: E402
+from vae.report import quality_report, rate_distortion_row  # noqa: E402
 
 CORPORA = ROOT / "assets" / "corpora"
 
@@ -83,6 +83,8 @@ def main(argv=None):
                                "ends_reproduced": p["ends_reproduced"]} for p in report["interpolations"]]
     if args.sweep:
         card["rate_distortion"] = {**json.loads(Path(args.sweep).read_text()), "note": args.note or ""}
+        # the shipped model itself, for comparison: far longer training, k=100 for its NLL
+        card["rate_distortion"]["shipped"] = rate_distortion_row(f"shipped ({card.get('steps')} steps)", report)
     if args.command:
         card["command"] = args.command
     card["shipped_with"] = "python scripts/ship_model.py " + " ".join(argv if argv is not None else sys.argv[1:])

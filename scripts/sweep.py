@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))  # run as a plain script from anywhere
 
 from vae.checkpoint import load_model  # noqa: E402
 from vae.data import read_corpus  # noqa: E402
-from vae.report import quality_report  # noqa: E402
+from vae.report import quality_report, rate_distortion_row  # noqa: E402
 
 CORPUS = ROOT / "assets" / "corpora"
 # The same budget and model for every run: the shipped size (GRU, embedding 256, hidden 256, z 32),
@@ -58,17 +58,6 @@ def train(out, name, threads):
         subprocess.run(shlex.split(command), cwd=ROOT, check=True, stdout=log, stderr=subprocess.STDOUT)
 
 
-def table_row(name, report):
-    like, rec = report["likelihood"], report["reconstruction_short"]
-    prior = report["samples"]["prior"]
-    return {"run": name, "kl": like["kl"], "recon": like["recon"], "iw_nll": like["iw_nll"],
-            "nll_gap_to_lm": report["nll_gap_to_lm"], "exact_match": rec["exact_match"], "bleu": rec["bleu"],
-            "everyday_exact_match": report["everyday"]["exact_match"],
-            "sample_ppl_ratio": report["bars"].get("sample_lm_perplexity_ratio"),
-            "sample_distinct_2": prior["distinct_2"], "active_units": like["active_units"],
-            "mi_upper_bound": like["mi_upper_bound"]}
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "sweep")
@@ -93,9 +82,7 @@ def main():
         started = time.perf_counter()
         report = quality_report(trained, test, lm=lm, samples=args.samples, iw_samples=args.iw_samples)
         lm_nll = report["lm_baseline"]["nll"]
-        report["reconstruction_short"] = report["heldout"]["up_to_12_words"]
-        report["nll_gap_to_lm"] = report["bars"]["iw_nll_gap_to_lm"]
-        rows.append(table_row(name, report))
+        rows.append(rate_distortion_row(name, report))
         (folder(args.out, name) / "report.json").write_text(json.dumps(report, indent=2))
         print(f"[{time.strftime('%H:%M:%S')}] measured {name} in {time.perf_counter() - started:.0f} s: "
               + json.dumps(rows[-1]), flush=True)

@@ -89,10 +89,22 @@ def quality_report(trained: TrainedModel, test_texts, lm: TrainedModel = None, t
     return report
 
 
+def rate_distortion_row(name, report):
+    """One row of the card's rate-distortion table, from a quality_report() with an LM baseline."""
+    like, short = report["likelihood"], report["heldout"]["up_to_12_words"]
+    return {"run": name, "kl": like["kl"], "recon": like["recon"], "iw_nll": like["iw_nll"],
+            "nll_gap_to_lm": report["bars"]["iw_nll_gap_to_lm"], "exact_match": short["exact_match"],
+            "bleu": short["bleu"], "everyday_exact_match": report["everyday"]["exact_match"],
+            "sample_ppl_ratio": report["bars"]["sample_lm_perplexity_ratio"],
+            "sample_distinct_2": report["samples"]["prior"]["distinct_2"], "active_units": like["active_units"],
+            "mi_upper_bound": like["mi_upper_bound"]}
+
+
 def meets(bar, value):
     """Whether `value` meets BARS[bar] (an upper limit for ratios, gaps and empties, else a floor)."""
     limit = BARS[bar]
-    return value <= limit if bar in ("sample_lm_perplexity_ratio", "sample_empty", "iw_nll_gap_to_lm") else value >= limit
+    ceilings = ("sample_lm_perplexity_ratio", "sample_empty", "iw_nll_gap_to_lm")
+    return value <= limit if bar in ceilings else value >= limit
 
 
 def short_texts(texts, max_words=12):
