@@ -154,8 +154,14 @@ def rate_distortion(card):
         "and the prior samples pay for it. " + str(sweep.get("note", "")))
     frame = pd.DataFrame(sweep["rows"])
     fig = go.Figure(go.Scatter(x=frame["kl"], y=frame["recon"], mode="markers+text", text=frame["run"],
-                               textposition="top center"))
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="rate: KL (nats)",
+                               textposition="top center", name="sweep: same short budget"))
+    shipped = sweep.get("shipped")
+    if isinstance(shipped, dict) and {"kl", "recon", "run"} <= set(shipped):
+        fig.add_trace(go.Scatter(x=[shipped["kl"]], y=[shipped["recon"]], mode="markers+text",
+                                 text=[shipped["run"]], textposition="bottom center", name="the shipped model",
+                                 marker=dict(size=14, symbol="star")))
+        frame = pd.concat([frame, pd.DataFrame([shipped])], ignore_index=True)
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="rate: KL (nats)",
                       yaxis_title="distortion: reconstruction NLL (nats)", title="Each dot is one run")
     st.plotly_chart(fig)
     st.dataframe(frame, hide_index=True)
