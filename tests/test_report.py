@@ -101,3 +101,12 @@ def test_bars_are_floors_or_ceilings_as_issue_9_states_them():
 
 def test_the_everyday_sentences_are_forty():
     assert len(read_everyday_sentences()) == 40
+
+
+def test_nothing_to_measure_is_a_clear_error(tiny_trained):
+    trained, _ = tiny_trained
+    with pytest.raises(InputError, match="nothing to reconstruct"):
+        reconstruction_quality(trained, [])
+    for n in (0, -3, 2.5):
+        with pytest.raises(InputError):
+            sample_diversity(trained, n=n)

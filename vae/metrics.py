@@ -166,6 +166,9 @@ def reconstruction_scores(pairs):
 
 def reconstruction_quality(trained: TrainedModel, texts, allow_unk=False, batch_size=256):
     """Reconstruction scores overall and by length (LENGTH_BUCKETS; longer sentences count in none)."""
+    texts = check_texts(texts)
+    if not texts:
+        raise InputError("there is nothing to reconstruct: the list of sentences is empty")
     pairs = reconstructions(trained, texts, allow_unk, batch_size)
     result = {**reconstruction_scores(pairs), "allow_unk": allow_unk, "by_length": {}}
     for name, (low, high) in LENGTH_BUCKETS.items():
@@ -187,6 +190,7 @@ def sample_diversity(trained: TrainedModel, n=1000, temperature=1.0, seed=0, tra
     """n samples decoded as the app does by default (sampling at `temperature`) from `source`
     ("prior" or "mixture"): distinct-1/2, the share of empty samples, the share copied from
     `train_texts`, and with a language model `lm` their perplexity under it (fluency)."""
+    check_whole("n", n, 1, 100_000)
     samples = []
     for start in range(0, n, batch_size):
         samples += sample_prior(trained, min(batch_size, n - start), seed=seed + start, source=source,
