@@ -1,0 +1,58 @@
+"""The home page's model card with everything ship_model.py writes: bars, reconstruction by length,
+KL per dimension, the rate-distortion sweep, samples from each source, interpolations."""
+
+import json
+import shutil
+
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+from vae.report import BARS
+
+TIMEOUT = 60
+
+
+def full_card():
+    scores = {"exact_match": 0.5, "token_accuracy": 0.8, "bleu": 60.0, "sentences": 10}
+    row = {"run": "free bits 2", "kl": 60.5, "recon": 29.1, "iw_nll": 83.9, "nll_gap_to_lm": 29.1,
+           "exact_match": 0.04, "bleu": 15.9, "everyday_exact_match": 0.325, "sample_ppl_ratio": 4.6,
+           "sample_distinct_2": 0.95, "active_units": 8, "mi_upper_bound": 57.6}
+    return {
+        "command": "python -m vae train --corpus tiny.txt --out model",
+        "objective": {"free_bits": 2.0},
+        "test_metrics": {"iw_nll": 41.5, "ppl": 88.2, "kl": 16.25, "active_units": 8, "latent_size": 8,
+                         "elbo": -45.0, "recon": 28.75, "mi": 2.5, "mi_upper_bound": 15.0,
+                         "mi_estimator": "He et al. 2019 over all 10 sentences",
+                         "kl_per_dim": [2.0, 2.1, 2.0, 2.5, 2.0, 1.9, 2.0, 1.75],
+                         "reconstruction": {**scores, "by_length": {"<=8 words": scores, "9-12 words": scores,
+                                                                    "13-15 words": scores}},
+                         "reconstruction_unk_allowed": {**scores, "by_length": {"<=8 words": scores}}},
+        "bars": {name: 0.0 for name in BARS},
+        "bars_met": {name: name == "sample_empty" for name in BARS},
+        "rate_distortion": {"rows": [row, {**row, "run": "free bits 0.25", "kl": 8.4, "recon": 49.3}],
+                            "shipped": {**row, "run": "shipped (20000 steps)", "kl": 60.0, "recon": 12.0},
+                            "budget": "--steps 1000", "test_sentences": 537, "note": "Free bits 2 won."},
+        "samples": {"prior": ["a prior sample ."], "mixture": ["a mixture sample ."]},
+        "interpolations": [{"from": "a", "to": "b", "path": ["a .", "b ."]}],
+    }
+
+
+def test_the_card_shows_bars_trade_off_kl_per_dimension_and_samples(tiny_model_dir, tmp_path, monkeypatch):
+    model_dir = shutil.copytree(tiny_model_dir, tmp_path / "model")
+    card = {**json.loads((model_dir / "card.json").read_text()), **full_card()}
+    (model_dir / "card.json").write_text(json.dumps(card))
+    monkeypatch.setenv("TEXT_VAE_MODEL", str(model_dir))
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception[0].value
+    assert "The rate-distortion trade-off" in [h.value for h in at.subheader]
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    titles = [c["layout"]["title"]["text"] for c in charts]
+    assert "KL of each latent dimension on held-out sentences" in titles
+    sweep = charts[titles.index("Each dot is one run")]
+    assert [t["name"] for t in sweep["data"]] == ["sweep: same short budget", "the shipped model"]
+    tables = [t.value for t in at.dataframe]
+    bars = next(t for t in tables if "bar" in t.columns)
+    assert len(bars) == len(BARS) and list(bars["met"]).count("yes") == 1
+    assert any("exact match, <unk> allowed" in t.columns for t in tables)
+    text = "\n".join(e.value for e in [*at.markdown, *at.caption])
+    assert "a prior sample ." in text and "a mixture sample ." in text and "Free bits 2 won." in text
