@@ -126,3 +126,25 @@ def test_the_teachers_path_through_every_page(app_server, projector):
     expect(sidebar.get_by_text(re.compile(r"trained in this browser, step"))).to_be_visible()
     assert_in_view(projector.locator("[data-testid=stTable] tbody tr").first)
     shot(projector, f"{steps}/7_sample_with_the_trained_model")
+
+
+def test_the_training_charts_are_in_view_with_one_stop_button(app_server, projector):
+    projector.goto(f"{app_server}/Train")
+    main = projector.get_by_test_id("stMain")
+    main.get_by_role("button", name="Preset: Posterior collapse").click()
+    expect(main.locator("[data-testid=stBaseButton-primary]", has_text="Preset: Posterior collapse")).to_be_visible()
+    expect(main.get_by_role("button", name="Preset: Fix it")).to_have_count(1)  # the rerun has settled
+    main.get_by_role("button", name="Start").click()
+    expect(projector.get_by_text(re.compile(r"running · step"))).to_be_visible()
+    projector.wait_for_function("() => (document.querySelector('.js-plotly-plot')?.data?.length ?? 0) > 6")
+    assert_in_view(projector.locator(".js-plotly-plot").first)
+    assert_in_view(projector.get_by_test_id("stMetric").first)
+    assert_in_view(main.get_by_role("button", name="Stop"))
+    expect(projector.get_by_role("button", name="Stop")).to_have_count(1)  # not Streamlit's own as well
+    expect(projector.get_by_test_id("stStatusWidget")).to_be_hidden()
+    projector.wait_for_timeout(1500)  # a rerun of the live view in flight must not fade it
+    stale = projector.locator("[data-testid=stElementContainer][data-stale=true]")
+    assert all(float(s.evaluate("e => getComputedStyle(e).opacity")) == 1 for s in stale.all())
+    shot(projector, "train_running")
+    main.get_by_role("button", name="Stop").click()
+    expect(projector.get_by_text(re.compile(r"stopped · step"))).to_be_visible()

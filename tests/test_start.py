@@ -13,7 +13,8 @@ def start_lines():
 
 def test_start_is_two_lines_app_then_tests():
     app, tests = start_lines()
-    assert app.startswith("pip install torch==2.13.0 -r requirements.txt &&") and app.endswith("streamlit run streamlit_app.py")
+    assert app.startswith("pip install torch==2.13.0 -r requirements.txt &&")
+    assert app.endswith("streamlit run streamlit_app.py")
     assert tests == "bash scripts/test.sh"
 
 
