@@ -69,9 +69,9 @@ if mode == PATH:
     with controls:
         st.caption("Encode two sentences to their posterior means, walk along a path between the two "
                    "codes, and decode each point greedily (the likeliest word at every step).")
-        sentence_a = st.text_input("From", "i have never seen such a beautiful place .",
+        sentence_a = st.text_input("From", "I want to go home.",
                                    **common.in_url("sentence_a"))
-        sentence_b = st.text_input("To", "he did not say a word to anyone .", **common.in_url("sentence_b"))
+        sentence_b = st.text_input("To", "Thank you for your help.", **common.in_url("sentence_b"))
         steps = st.slider("Steps (both ends included)", 3, 15, 8, **common.in_url("path_steps"))
         method = st.radio("Path", ["linear", "spherical"], horizontal=True, **common.in_url("path"),
                           help="linear: the straight line (1 − t)·z_a + t·z_b. spherical (slerp): the arc "

@@ -1,4 +1,7 @@
-"""The checkpoint shipped in assets/model: loads, is consistent, and really reconstructs sentences."""
+"""The checkpoint shipped in assets/model: loads, is consistent, and reads back what people type.
+
+The bar tests use vae/report.py, the code that wrote the card, on the held-out test split and the 40
+everyday sentences in tests/data/ (written before the model was trained)."""
 
 import json
 from pathlib import Path
@@ -7,17 +10,22 @@ import pytest
 from safetensors import safe_open
 
 from vae.checkpoint import load_model
-from vae.decode import reconstruct, sample_prior
-from vae.metrics import reconstruction_quality
+from vae.data import read_corpus
+from vae.decode import sample_prior
+from vae.report import BARS, reconstruction_report
 
 SHIPPED = Path(__file__).resolve().parent.parent / "assets" / "model"
-# Measured when the model was shipped: token accuracy 0.23 and BLEU 13.9 on these 20 sentences.
-# A model that ignored z (posterior collapse) would decode one sentence for all of them.
+TEST_SPLIT = SHIPPED.parent / "corpora" / "test.txt.gz"
 
 
 @pytest.fixture(scope="module")
 def shipped():
     return load_model(SHIPPED, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def report(shipped):
+    return reconstruction_report(shipped, read_corpus(TEST_SPLIT).texts)
 
 
 def test_config_matches_the_weights(shipped):
@@ -28,28 +36,43 @@ def test_config_matches_the_weights(shipped):
     assert len(shipped.tokenizer) == config["vocab_size"]
 
 
-def test_the_checkpoint_is_small():
-    total = sum(p.stat().st_size for p in SHIPPED.iterdir())
-    assert total < 25 * 2**20
+def test_the_model_folder_is_at_most_25_mb():
+    total = sum(p.stat().st_size for p in SHIPPED.rglob("*") if p.is_file())
+    assert total <= 25 * 2**20
 
 
 def test_the_card_records_how_it_was_trained_and_measured(shipped):
     assert shipped.card["command"].startswith("python -m vae") and " train " in shipped.card["command"]
-    assert "test_metrics" in shipped.card
+    assert {"test_metrics", "bars", "bars_met", "baseline_lm", "rate_distortion"} <= set(shipped.card)
 
 
-def test_greedy_reconstruction_of_training_sentences(shipped):
-    import gzip
-
-    lines = gzip.open(SHIPPED.parent / "corpora" / "train.txt.gz", "rt").read().splitlines()
-    sentences = [s for s in lines[:400] if 4 <= len(s.split()) <= 8][:20]
-    decoded = {s.text for s in reconstruct(shipped, sentences)}
-    assert len(decoded) >= 15  # different sentences decode differently: z carries information
-    quality = reconstruction_quality(shipped, sentences)
-    assert quality["token_accuracy"] > 0.15
-    assert quality["bleu"] > 5
+# Missed by the model shipped on 2026-11-25 (measured: 19.3% exact, BLEU 28.5; 3 of 5 pairs). The bars
+# stay as issue 9 set them; strict, so a model that meets them turns these into failures to remove.
+MISSED = pytest.mark.xfail(strict=True, reason="the shipped model misses this bar of issue 9 (see README)")
 
 
-def test_prior_samples_are_sentences(shipped):
-    samples = sample_prior(shipped, 5, seed=0, temperature=0.8)
+@MISSED
+def test_heldout_sentences_of_up_to_12_words_are_read_back(report):
+    assert report["bars"]["heldout_exact_match_up_to_12_words"] >= BARS["heldout_exact_match_up_to_12_words"]
+    assert report["bars"]["heldout_bleu_up_to_12_words"] >= BARS["heldout_bleu_up_to_12_words"]
+
+
+def test_everyday_sentences_are_read_back(report):
+    assert report["bars"]["everyday_exact_match"] >= BARS["everyday_exact_match"]
+
+
+@MISSED
+def test_both_ends_of_the_card_interpolations_are_read_back(report):
+    assert report["bars"]["interpolation_endpoints_reproduced"] >= BARS["interpolation_endpoints_reproduced"]
+
+
+def test_the_card_shows_what_the_code_measures(shipped, report):
+    for bar in ("heldout_exact_match_up_to_12_words", "everyday_exact_match", "interpolation_endpoints_reproduced"):
+        # greedy decoding is deterministic; a different CPU may still round one argmax differently
+        assert shipped.card["bars"][bar] == pytest.approx(report["bars"][bar], abs=0.03)
+
+
+@pytest.mark.parametrize("source", ["prior", "mixture"])
+def test_samples_from_either_source_are_never_empty(shipped, source):
+    samples = sample_prior(shipped, 50, seed=0, source=source)
     assert all(1 <= s.num_words <= shipped.max_len for s in samples)
