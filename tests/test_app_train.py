@@ -157,7 +157,9 @@ def test_a_nan_stop_keeps_the_last_good_step_to_use(app, monkeypatch):
 
     monkeypatch.setattr(train, "loss_terms", nan_after_three)
     button(app, "Start").click().run()
-    poll(app, lambda at: any("**failed** · step 3" in e.value and "loss became nan" in e.value for e in at.error))
+    # the buttons are drawn by the script run after the one whose live view first shows the failure
+    poll(app, lambda at: any("**failed** · step 3" in e.value and "loss became nan" in e.value for e in at.error)
+         and any(b.label == "Use this model" for b in at.button))
     button(app, "Use this model").click().run()
     assert app.session_state["session_model"].card["steps"] == 3
 
