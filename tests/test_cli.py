@@ -8,6 +8,7 @@ import sys
 import pytest
 from conftest import SENTENCES
 
+from vae.checkpoint import load_model
 from vae.cli import main
 
 
@@ -28,6 +29,17 @@ def test_train_writes_a_checkpoint_and_resumes(corpus, tmp_path):
     assert main(args + ["--steps", "20", "--resume"]) == 0
     assert json.loads((out / "card.json").read_text())["steps"] == 20
     assert len((out / "train_log.jsonl").read_text().splitlines()) == 4
+
+
+def test_train_init_from_starts_at_a_checkpoints_weights_with_a_new_dropout(corpus, tiny_model_dir, tmp_path):
+    out = tmp_path / "tuned"
+    assert main(["train", "--corpus", str(corpus), "--out", str(out), "--init-from", str(tiny_model_dir),
+                 "--steps", "2", "--dropout", "0.3", "--lr-schedule", "cosine", "--batch-size", "10"]) == 0
+    start, tuned = load_model(tiny_model_dir), load_model(out)
+    assert tuned.tokenizer.id_to_word == start.tokenizer.id_to_word
+    assert tuned.model.config.dropout == 0.3 and tuned.model.config.hidden_size == start.model.config.hidden_size
+    assert tuned.card["initialised_from"] == str(tiny_model_dir) and tuned.card["steps"] == 2
+    assert json.loads((out / "card.json").read_text())["train"]["lr_schedule"] == "cosine"
 
 
 def test_sample(tiny_model_dir, capsys):

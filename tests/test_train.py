@@ -5,7 +5,7 @@ import torch
 from conftest import SENTENCES
 
 from vae.objective import ObjectiveConfig
-from vae.train import NonFiniteLoss, TrainConfig, Trainer, new_model
+from vae.train import NonFiniteLoss, TrainConfig, Trainer, learning_rate, new_model
 
 
 def small_trainer(**train):
@@ -55,3 +55,17 @@ def test_a_corpus_of_empty_lines_is_refused():
     trained = new_model(SENTENCES, dict(embed_size=16, hidden_size=32, latent_size=4), min_freq=1)
     with pytest.raises(ValueError, match="no sentences"):
         Trainer(trained, ["", "   "], ObjectiveConfig(), TrainConfig())
+
+
+def test_cosine_learning_rate_falls_from_lr_to_lr_min_and_the_optimiser_uses_it():
+    config = TrainConfig(steps=100, lr=1e-2, lr_schedule="cosine", lr_min=1e-4)
+    rates = [learning_rate(step, config) for step in range(101)]
+    assert rates[0] == pytest.approx(1e-2) and rates[50] == pytest.approx((1e-2 + 1e-4) / 2)
+    assert rates[100] == pytest.approx(1e-4)
+    assert all(a >= b for a, b in zip(rates, rates[1:]))
+    assert learning_rate(70, TrainConfig(lr=3e-3)) == 3e-3  # constant is the default
+    trainer = small_trainer(steps=10, lr=1e-2, lr_schedule="cosine")
+    seen = []
+    trainer.add_callback(seen.append)
+    trainer.run()
+    assert seen[0]["lr"] == pytest.approx(learning_rate(4, trainer.config))  # step 5 used the 5th rate

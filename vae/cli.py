@@ -33,7 +33,7 @@ from .decode import (
 )
 from .metrics import evaluate, reconstruction_quality, sample_diversity
 from .objective import SCHEDULES, ObjectiveConfig
-from .train import PRECISIONS, NonFiniteLoss, TrainConfig, Trainer, new_model
+from .train import LR_SCHEDULES, PRECISIONS, NonFiniteLoss, TrainConfig, Trainer, new_model
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "model"
 
@@ -144,6 +144,11 @@ def build_parser():
     p.add_argument("--steps", type=whole(1), default=10_000)
     p.add_argument("--batch-size", type=whole(1, 65_536), default=64)
     p.add_argument("--lr", type=real(0, 10, low_open=True), default=1e-3)
+    p.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant",
+                   help="cosine: from --lr down to --lr-min over --steps")
+    p.add_argument("--lr-min", type=real(0, 10), default=0.0)
+    p.add_argument("--init-from", metavar="MODEL",
+                   help="start from this checkpoint's weights and vocabulary (model-size flags are ignored)")
     p.add_argument("--seed", type=whole(0, MAX_SEED), default=0)
     p.add_argument("--mode", choices=("vae", "ae", "lm"), default="vae",
                    help="vae; ae = deterministic autoencoder; lm = decoder only (the baseline)")
@@ -221,7 +226,8 @@ def cmd_train(args):
     texts = read_corpus(args.corpus).texts
     out = Path(args.out)
     config = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                         log_every=args.log_every, precision=args.precision)
+                         log_every=args.log_every, precision=args.precision, lr_schedule=args.lr_schedule,
+                         lr_min=args.lr_min)
     if args.resume and (out / "trainer_state.json").is_file():
         trainer = Trainer.resume(out, texts, config)
         trainer.trained.card["train"] = asdict(config)  # e.g. a new total number of steps
@@ -234,7 +240,13 @@ def cmd_train(args):
         if size > MAX_PARAMETERS:
             raise InputError(f"this model would have about {size:,} parameters; the limit is {MAX_PARAMETERS:,}")
         torch.manual_seed(args.seed)  # the initial weights too, not only the training noise
-        trained = new_model(texts, model_config, args.vocab_size, args.min_freq, args.max_len)
+        if args.init_from:  # fine-tune: its weights and vocabulary, a new optimiser, this run's dropout
+            trained = load_model(args.init_from, "cpu")
+            trained.model.config.dropout = trained.model.drop.p = args.dropout
+            trained.card = {"initialised_from": str(args.init_from), "initial_steps": trained.card.get("steps")}
+            trained.density = None  # a mixture fitted to the old codes would not fit the new ones
+        else:
+            trained = new_model(texts, model_config, args.vocab_size, args.min_freq, args.max_len)
         objective = ObjectiveConfig(kl_schedule=args.kl_schedule, kl_warmup_steps=args.kl_warmup, beta=args.beta,
                                     word_dropout=args.word_dropout, free_bits=args.free_bits,
                                     ae_pretrain_steps=args.ae_pretrain, bag_of_words=args.bag_of_words)

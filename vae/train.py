@@ -31,9 +31,23 @@ class TrainConfig:
     seed: int = 0
     log_every: int = 50  # steps between metric reports (averaged over those steps)
     precision: str = "auto"  # one of PRECISIONS: "auto" is bf16 where the hardware has it, else fp32
+    lr_schedule: str = "constant"  # one of LR_SCHEDULES
+    lr_min: float = 0.0  # where the cosine schedule ends
 
 
 PRECISIONS = ("auto", "fp32", "bf16")
+LR_SCHEDULES = ("constant", "cosine")
+
+
+def learning_rate(step, config: TrainConfig):
+    """The learning rate for optimiser step `step` (0-based). Cosine: from lr down to lr_min over
+    config.steps, without restarts (Loshchilov & Hutter 2017, SGDR, eq. 5)."""
+    if config.lr_schedule == "constant":
+        return config.lr
+    if config.lr_schedule != "cosine":
+        raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, not {config.lr_schedule!r}")
+    progress = min(step / max(config.steps, 1), 1.0)
+    return config.lr_min + 0.5 * (config.lr - config.lr_min) * (1 + math.cos(math.pi * progress))
 
 
 def autocast_dtype(precision, device):
@@ -121,6 +135,8 @@ class Trainer:
             raise NonFiniteLoss(f"the loss became {loss.item()} at step {self.step + 1}; the run was stopped "
                                 "(try a lower learning rate)")
         self.optimizer.zero_grad(set_to_none=True)
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate(self.step, self.config)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         self.optimizer.step()
