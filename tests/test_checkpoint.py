@@ -130,12 +130,13 @@ def test_resume_refuses_files_from_different_steps(tmp_path):
 
 
 def test_sigkills_during_saves_leave_checkpoints_that_resume_bit_exactly(tmp_path):
-    """The issue's harness (tests/kill_during_save.py), with 12 kills; `--kills 50` by hand."""
+    """The issue's bar (tests/kill_during_save.py): 0 of 50 SIGKILLs during saves leave a checkpoint
+    that fails to load or resumes differently. About 75 s on one CPU core."""
     import kill_during_save
 
-    steps, mid_save = kill_during_save.kill_while_saving(kills=12, seed=0, folder=tmp_path, max_wait=0.15)
-    assert len(steps) == 12 and steps == sorted(steps)
-    assert mid_save > 0  # some kills did land inside a save
+    steps, mid_save = kill_during_save.kill_while_saving(kills=50, seed=0, folder=tmp_path, max_wait=0.15)
+    assert len(steps) == 50 and steps == sorted(steps)
+    assert mid_save >= 10  # many kills did land inside a save (24 of 50 when measured)
 
 
 # config.json and card.json as a user may leave them
