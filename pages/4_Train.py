@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import common, training
-from vae.data import CorpusError
+from ui.upload import corpus_uploader
 from vae.objective import SCHEDULES
 from vae.runner import RunnerBusy
 
@@ -45,18 +45,8 @@ source = data_box.radio("Training sentences", ["tiny", "upload"], horizontal=Tru
                                     "upload": "upload your own..."}.get)
 texts, corpus_name = training.tiny_corpus(), "assets/corpora/tiny_train.txt"
 if source == "upload":
-    uploaded = data_box.file_uploader(
-        f"TXT (one sentence per line) or CSV/TSV with a `text` column; at most "
-        f"{training.maps.MAX_ROWS:,} sentences and {training.maps.MAX_BYTES / 1e6:.0f} MB",
-        type=["txt", "csv", "tsv"], disabled=active)
-    if uploaded is None:
-        texts = None
-    else:
-        try:
-            texts, corpus_name = training.uploaded_texts(uploaded), f"upload: {uploaded.name}"
-        except CorpusError as e:
-            data_box.error(f"This file cannot be used: {e}")
-            texts = None
+    upload = corpus_uploader(data_box, labels=False, disabled=active)
+    texts, corpus_name = (upload.corpus.texts, f"upload: {upload.name}") if upload else (None, None)
 
 # presets and knobs
 
@@ -158,7 +148,7 @@ def live_view(rendered_status):
             change = value - training.metric_value(key, earlier) if earlier else None
             cell.metric(label, f"{value:.{digits}f}", None if change is None else f"{change:+.{digits}f}",
                         delta_color="off" if key == "kl" else "inverse", help=where)
-        cells[3].metric("active units", f"{latest['active_units']}/{run.trainer.model.config.latent_size}",
+        cells[3].metric("active units", f"{latest['active_units']}/{run.latent_size}",
                         help=where)
         st.plotly_chart(training.metrics_figure(history, measured), key="train_chart")
         st.caption(f"Nats per sentence. Line: the training batches, {training.LOG_EVERY} steps per point, with "
@@ -186,7 +176,7 @@ with live:
 # the trained model
 
 # a run stopped by a NaN loss keeps its last good step (the bad one was not applied)
-if status in ("paused", "finished", "stopped") or (status == "failed" and run.trainer.weights_are_finite()):
+if status in ("paused", "finished", "stopped") or (status == "failed" and run.weights_are_finite()):
     use_box.subheader("Use it")
     name = f"trained in this browser, step {run.steps_done:,}"
     use, download = use_box.columns(2)

@@ -13,23 +13,24 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run as a plain script from anywhere
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from anywhere
+
 
 from vae.checkpoint import load_model  # noqa: E402
 from vae.data import parse_corpus  # noqa: E402
 from vae.decode import encode_texts  # noqa: E402
 from vae.latent_map import UMAP_DEFAULTS, bytes_fingerprint, map_path, save_map, weights_fingerprint  # noqa: E402
+from vae.paths import CORPORA, default_model  # noqa: E402
 from vae.projection import project  # noqa: E402
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpora", nargs="*", help="labelled CSV files (default: assets/corpora/*.csv)")
-    parser.add_argument("--model", default=str(ROOT / "assets" / "model"), help="checkpoint folder")
+    parser.add_argument("--model", default=str(default_model()), help="checkpoint folder")
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
     args = parser.parse_args(argv)
-    corpora = [Path(p) for p in args.corpora] or sorted((ROOT / "assets" / "corpora").glob("*.csv"))
+    corpora = [Path(p) for p in args.corpora] or sorted(CORPORA.glob("*.csv"))
     trained = load_model(args.model, args.device)
     weights = weights_fingerprint(trained.model)
     for corpus_path in corpora:

@@ -22,17 +22,16 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run as a plain script from anywhere
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from anywhere
+
 
 from scripts import precompute_maps  # noqa: E402
 from vae.checkpoint import DENSITY_FILE, FILES, load_model, save_checkpoint  # noqa: E402
 from vae.data import read_corpus  # noqa: E402
 from vae.decode import sample_prior  # noqa: E402
 from vae.density import fit_latent_density  # noqa: E402
+from vae.paths import CORPORA, SHIPPED_MODEL  # noqa: E402
 from vae.report import quality_report, rate_distortion_row  # noqa: E402
-
-CORPORA = ROOT / "assets" / "corpora"
 
 
 def main(argv=None):
@@ -40,7 +39,7 @@ def main(argv=None):
     parser.add_argument("--run", required=True, help="checkpoint folder of the trained VAE")
     parser.add_argument("--baseline", required=True, help="checkpoint folder of the LM baseline (--mode lm)")
     parser.add_argument("--sweep", help="sweep.json of scripts/sweep.py: the card's rate-distortion table")
-    parser.add_argument("--out", default=str(ROOT / "assets" / "model"))
+    parser.add_argument("--out", default=str(SHIPPED_MODEL))
     parser.add_argument("--iw-samples", type=int, default=100)
     parser.add_argument("--samples", type=int, default=1000, help="samples per source for the sample metrics")
     parser.add_argument("--mixture-components", type=int, default=64)

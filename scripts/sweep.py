@@ -16,14 +16,15 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run as a plain script from anywhere
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from anywhere
+
 
 from vae.checkpoint import load_model  # noqa: E402
 from vae.data import read_corpus  # noqa: E402
+from vae.paths import CORPORA as CORPUS  # noqa: E402
+from vae.paths import ROOT  # noqa: E402
 from vae.report import quality_report, rate_distortion_row  # noqa: E402
 
-CORPUS = ROOT / "assets" / "corpora"
 # The same budget and model for every run: the shipped size (GRU, embedding 256, hidden 256, z 32),
 # 1,000 steps of 64 sentences (1.5 epochs), a linear KL anneal over 500 steps.
 COMMON = ("--steps 1000 --batch-size 64 --lr 1e-3 --dropout 0.1 --kl-warmup 500 --vocab-size 10000 "

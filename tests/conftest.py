@@ -5,6 +5,7 @@ import torch
 
 from vae.checkpoint import save_checkpoint
 from vae.objective import ObjectiveConfig
+from vae.paths import ROOT
 from vae.train import TrainConfig, Trainer, new_model
 
 # tiny models gain nothing from threads, and a second thread only fights other jobs for the CPU
@@ -75,7 +76,6 @@ import urllib.request  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; `playwright install` cannot download browsers here
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -7,7 +7,6 @@ import io
 import json
 import time
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +16,7 @@ from streamlit.testing.v1 import AppTest
 from ui import training
 from vae import runner
 from vae.checkpoint import load_model
-
-ROOT = Path(__file__).resolve().parent.parent
+from vae.paths import ROOT
 
 
 @pytest.fixture

@@ -75,11 +75,11 @@ def test_the_map_csv_escapes_formula_cells():
 def test_an_upload_over_the_limit_says_its_size_exactly():
     import pytest
 
-    from ui import maps
+    from ui import upload
     from vae.data import CorpusError
 
-    class Upload:  # what st.file_uploader returns, as far as uploaded_corpus looks
-        name, size = "big.txt", maps.MAX_BYTES + 1
+    class Uploaded:  # what st.file_uploader returns, as far as read_upload looks before reading
+        name, size = "big.txt", upload.MAX_BYTES + 1
 
     with pytest.raises(CorpusError, match="2,000,001 bytes .* the limit is 2,000,000 bytes"):
-        maps.uploaded_corpus(Upload())
+        upload.read_upload(Uploaded())

@@ -4,7 +4,6 @@ The bar tests use vae/report.py, the code that wrote the card, on the held-out t
 everyday sentences in tests/data/ (written before the model was trained)."""
 
 import json
-from pathlib import Path
 
 import pytest
 from safetensors import safe_open
@@ -12,10 +11,11 @@ from safetensors import safe_open
 from vae.checkpoint import load_model
 from vae.data import read_corpus
 from vae.decode import sample_prior
+from vae.paths import CORPORA
+from vae.paths import SHIPPED_MODEL as SHIPPED
 from vae.report import BARS, reconstruction_report
 
-SHIPPED = Path(__file__).resolve().parent.parent / "assets" / "model"
-TEST_SPLIT = SHIPPED.parent / "corpora" / "test.txt.gz"
+TEST_SPLIT = CORPORA / "test.txt.gz"
 
 
 @pytest.fixture(scope="module")

@@ -4,18 +4,14 @@ The model in use is the one the Train page put in this browser session ("Use thi
 the shipped model, which is loaded once per server process and shared read-only by all sessions.
 """
 
-import os
 import weakref
-from pathlib import Path
 
 import streamlit as st
 import torch
 
 from vae.checkpoint import CheckpointError, TrainedModel, load_model
 from vae.latent_map import weights_fingerprint
-
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL = ROOT / "assets" / "model"
+from vae.paths import default_model
 
 # the Train page's side of the contract: it sets both keys when the user picks "Use this model"
 SESSION_MODEL, SESSION_MODEL_NAME = "session_model", "session_model_name"
@@ -28,11 +24,6 @@ PAGES = [("1_Sample", "Sample"), ("2_Interpolate", "Interpolate"), ("3_Latent_ma
 # the model
 
 
-def shipped_model_path() -> Path:
-    """The shipped model's folder: $TEXT_VAE_MODEL, else assets/model."""
-    return Path(os.environ.get("TEXT_VAE_MODEL") or DEFAULT_MODEL)
-
-
 @st.cache_resource(show_spinner="Loading the model...", max_entries=2)
 def _load_model(path: str, modified: float) -> TrainedModel:
     # `modified` is only part of the cache key: a model file replaced on disk is loaded afresh
@@ -41,7 +32,7 @@ def _load_model(path: str, modified: float) -> TrainedModel:
 
 def shipped_model() -> TrainedModel:
     """The shipped model, loaded once per process; raises CheckpointError if there is none."""
-    path = shipped_model_path()
+    path = default_model()
     weights = path / "model.safetensors"
     return _load_model(str(path), weights.stat().st_mtime if weights.is_file() else 0.0)
 
@@ -79,7 +70,7 @@ def device_name(device: torch.device) -> str:
 def missing_model_message(error: Exception) -> str:
     return (
         f"**No model to load.** {error}\n\n"
-        f"The app looks for a checkpoint folder in `{shipped_model_path()}` (set the environment "
+        f"The app looks for a checkpoint folder in `{default_model()}` (set the environment "
         "variable `TEXT_VAE_MODEL` to use another one). To get one:\n"
         "- train the full model (hours on a CPU): `python -m vae train --corpus "
         "assets/corpora/train.txt.gz --out assets/model`, or\n"
@@ -113,7 +104,7 @@ def sidebar(require_model=True) -> TrainedModel | None:
             st.markdown(f"**Model:** {name}  \n*(trained in this browser session)*")
             st.button("Back to the shipped model", on_click=back_to_shipped_model)
         else:
-            st.markdown(f"**Model:** shipped model  \n`{shipped_model_path()}`")
+            st.markdown(f"**Model:** shipped model  \n`{default_model()}`")
         if trained is not None:
             st.markdown(f"**Device:** {device_name(trained.device)}")
         st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1,

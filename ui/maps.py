@@ -5,27 +5,29 @@ its settings. A shipped corpus with the shipped model needs neither: its map was
 (scripts/precompute_maps.py) and is read from the model folder.
 """
 
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+import plotly.express as px
 import streamlit as st
 
-from vae.data import Corpus, CorpusError, parse_corpus, size_text
-from vae.decode import encode_texts
+from vae.data import Corpus, parse_corpus
+from vae.decode import encode_ids, encode_texts, sentence_ids
 from vae.latent_map import bytes_fingerprint, load_map, map_path
+from vae.neighbours import nearest
+from vae.paths import CORPORA, default_model
 from vae.projection import project
 
-from .common import ROOT, model_key, shipped_model_path
+from .common import model_key
 
-CORPORA_DIR = ROOT / "assets" / "corpora"
 SHIPPED_CORPORA = {  # name -> what its labels are
     "by_source": "source: bible, fortunes, novels, wordnet",
     "by_author": "novelist: Austen, Dickens, Verne, Wells",
     "wordnet_topics": "WordNet topic of an example sentence",
     "bible_books": "group of books of the King James Bible",
 }
-MAX_ROWS = 5_000  # an upload is encoded while the user waits: keep it to seconds
-MAX_BYTES = 2_000_000
 
 
 @dataclass
@@ -41,23 +43,8 @@ class LatentMap:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def shipped_corpus(name: str):
-    data = (CORPORA_DIR / f"{name}.csv").read_bytes()
+    data = (CORPORA / f"{name}.csv").read_bytes()
     return parse_corpus(data, f"{name}.csv"), bytes_fingerprint(data)
-
-
-def uploaded_corpus(uploaded):
-    """Raises CorpusError with a message for the user (too big, malformed, no text column)."""
-    # .streamlit/config.toml's server.maxUploadSize (2 MiB) stops bigger files before they arrive
-    if uploaded.size > MAX_BYTES:
-        raise CorpusError(f"{uploaded.name} is {size_text(uploaded.size)}; the limit is {size_text(MAX_BYTES)}. "
-                          f"Upload at most {MAX_ROWS:,} sentences.")
-    data = uploaded.getvalue()
-    return _parse_upload(data, uploaded.name), bytes_fingerprint(data)
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def _parse_upload(data: bytes, name: str) -> Corpus:
-    return parse_corpus(data, name, max_rows=MAX_ROWS, max_bytes=MAX_BYTES)
 
 
 # corpus -> codes -> 2-D
@@ -93,7 +80,7 @@ def latent_map(trained, corpus: Corpus, corpus_key: str, corpus_name: str | None
     key = model_key(trained)
     saved = None
     if corpus_name is not None:
-        saved = precomputed(key, corpus_key, str(map_path(shipped_model_path(), corpus_name)))
+        saved = precomputed(key, corpus_key, str(map_path(default_model(), corpus_name)))
     mu = saved["mu"] if saved is not None else encoded(key, corpus_key, trained, corpus.texts)
     if (method == "umap" and saved is not None
             and (saved["n_neighbors"], saved["min_dist"]) == (n_neighbors, min_dist)):
@@ -107,7 +94,7 @@ def codes(trained, corpus: Corpus, corpus_key: str, corpus_name: str | None) -> 
     model, else encoded once and cached."""
     key = model_key(trained)
     if corpus_name is not None:
-        saved = precomputed(key, corpus_key, str(map_path(shipped_model_path(), corpus_name)))
+        saved = precomputed(key, corpus_key, str(map_path(default_model(), corpus_name)))
         if saved is not None:
             return saved["mu"]
     return encoded(key, corpus_key, trained, corpus.texts)
@@ -137,5 +124,69 @@ def selected_rows(selection) -> list[int]:
 
 
 def shipped_corpus_names():
-    return [name for name in SHIPPED_CORPORA if (CORPORA_DIR / f"{name}.csv").is_file()]
+    return [name for name in SHIPPED_CORPORA if (CORPORA / f"{name}.csv").is_file()]
 
+
+
+# a typed sentence on the map
+
+
+@dataclass
+class Placed:
+    """Where a typed sentence lands: its 2-D point and its nearest corpus rows."""
+
+    view: LatentMap  # the map, now with a fitted projector
+    xy: np.ndarray  # (2,)
+    neighbours: list  # corpus rows, nearest first
+    distances: np.ndarray  # (N,) distance of every corpus row
+    notes: list  # what the tokenizer had to say (unknown words)
+
+
+def place_sentence(trained, view: LatentMap, corpus_key: str, text: str, n_neighbors=15, min_dist=0.1) -> Placed:
+    """Encode `text`, project it with the map's projector and find its neighbours among the
+    corpus's posterior means. Raises InputError for text the model cannot read."""
+    ids, notes = sentence_ids(trained, text)
+    view = with_projector(trained, view, corpus_key, n_neighbors, min_dist)
+    z = encode_ids(trained, [ids])[0].numpy()  # (1, latent)
+    neighbours, distances = nearest(view.mu, z[0])
+    return Placed(view, view.projector.transform(z)[0], neighbours, distances, notes)
+
+
+def point_labels(corpus: Corpus) -> list:
+    return [label or "(no label)" for label in corpus.labels or [""] * len(corpus.texts)]
+
+
+def map_figure(corpus: Corpus, view: LatentMap, method: str, label_title: str, placed: Placed | None = None,
+               typed: str = ""):
+    """The scatter plot: a point per sentence (its row in customdata, for selections), coloured by
+    label, and a star where the typed sentence lands."""
+    labels = point_labels(corpus)
+    points = pd.DataFrame({"x": view.xy[:, 0], "y": view.xy[:, 1], "label": labels, "row": range(len(labels)),
+                           "sentence": ["<br>".join(textwrap.wrap(t, 60)) for t in corpus.texts]})
+    many = len(set(labels)) > len(PALETTE)  # then colours repeat, and shapes tell those labels apart
+    figure = px.scatter(points, x="x", y="y", color="label", symbol="label" if many else None,
+                        custom_data=["sentence", "row"], render_mode="svg", height=500,
+                        color_discrete_sequence=PALETTE, symbol_sequence=SYMBOLS,
+                        labels={"x": f"{method.upper()} 1", "y": f"{method.upper()} 2", "label": label_title})
+    figure.update_traces(marker=dict(size=5, opacity=0.7),
+                         hovertemplate="%{customdata[0]}<extra>%{fullData.name}</extra>")
+    if placed is not None:
+        figure.add_scatter(x=[placed.xy[0]], y=[placed.xy[1]], mode="markers", name="your sentence",
+                           marker=dict(symbol="star", size=20, color="black", line=dict(width=1, color="white")),
+                           hovertemplate=f"{textwrap.shorten(typed, 80)}<extra>your sentence</extra>")
+    figure.update_layout(dragmode="select", legend=dict(itemsizing="constant"))  # a drag selects a box
+    return figure
+
+
+def neighbours_table(corpus: Corpus, placed: Placed) -> pd.DataFrame:
+    labels = point_labels(corpus)
+    return pd.DataFrame({"sentence": [corpus.texts[i] for i in placed.neighbours],
+                         "label": [labels[i] for i in placed.neighbours],
+                         "distance": [float(placed.distances[i]) for i in placed.neighbours]})
+
+
+def selection_table(corpus: Corpus, selection) -> pd.DataFrame:
+    """The sentences picked with the box or lasso (none for an empty selection)."""
+    labels = point_labels(corpus)
+    rows = [row for row in selected_rows(selection) if row < len(corpus.texts)]
+    return pd.DataFrame({"sentence": [corpus.texts[i] for i in rows], "label": [labels[i] for i in rows]})

@@ -8,11 +8,10 @@ tab closed), the run is only left unwatched, and a run unwatched for `IDLE_SECON
 dropped. Script reruns, button presses and visits to other pages leave the run alone.
 """
 
-import gzip
 import secrets
 import tempfile
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -20,16 +19,17 @@ import torch
 from plotly.subplots import make_subplots
 
 from vae.checkpoint import checkpoint_zip, save_checkpoint
+from vae.data import read_corpus
 from vae.heldout import memorised, split_heldout
 from vae.objective import ObjectiveConfig
+from vae.paths import CORPORA
 from vae.runner import TrainingRun, heldout_sentences
-from vae.train import TrainConfig, Trainer, new_model
+from vae.train import TrainConfig, Trainer, new_model, run_card
 
-from . import common, maps
-from .common import ROOT
+from . import common
 
-TINY_CORPUS = ROOT / "assets" / "corpora" / "tiny_train.txt"
-HELDOUT_CORPUS = ROOT / "assets" / "corpora" / "valid.txt.gz"
+TINY_CORPUS = CORPORA / "tiny_train.txt"
+HELDOUT_CORPUS = CORPORA / "valid.txt.gz"
 MAX_STEPS = 5_000
 MAX_SECONDS = 600  # a run's training time on a shared server, pauses not counted
 IDLE_SECONDS = 300  # a run no open tab watches is stopped and dropped after this long
@@ -46,7 +46,8 @@ SIZES = {  # model size presets; the latent size is a knob of its own
 
 @dataclass
 class RunSettings:
-    """Everything the Train page's knobs choose. The defaults are the "Fix it" preset."""
+    """Everything the Train page's knobs choose: the one source of their defaults, which are the
+    "Fix it" preset (the presets below are derived from them)."""
 
     size: str = "tiny"
     latent_size: int = 16
@@ -60,26 +61,30 @@ class RunSettings:
     batch_size: int = 64
     steps: int = 600
 
+    def objective(self) -> ObjectiveConfig:
+        return ObjectiveConfig(kl_schedule=self.kl_schedule, kl_warmup_steps=self.kl_warmup_steps, beta=self.beta,
+                               word_dropout=self.word_dropout, free_bits=self.free_bits)
 
+
+FIX_IT = RunSettings()
 # Measured on the tiny corpus, tiny size, one CPU thread (about 15 steps/s), on 200 held-out
 # sentences: with the collapse preset the KL is below 1 nat by step 50 and the active units fall from
 # 16 to 0 by step ~550; with the fix, at step 600, KL 7.4 nats, 16/16 active, and a held-out -ELBO of
 # 54 against the collapsed run's 76. 600 steps: both stories end within about a minute.
-PRESETS = {
+PRESETS = {  # name -> (settings, what to watch)
     "Posterior collapse": (
-        dict(kl_schedule="constant", beta=1.0, word_dropout=0.0, free_bits=0.0),
+        replace(FIX_IT, kl_schedule="constant", word_dropout=0.0, free_bits=0.0),
         "The KL weight is 1 from the first step. Watch the KL drop below 1 nat within a few seconds "
         "and the active units fall to 0: the reconstructions stop following their sentences, "
         "because z carries nothing.",
     ),
     "Fix it": (
-        dict(kl_schedule="linear", kl_warmup_steps=500, beta=1.0, word_dropout=0.4, free_bits=0.5),
+        FIX_IT,
         "The KL weight rises from 0 over 500 steps, 40% of the decoder's input words are hidden and "
         "0.5 nats per dimension are free. Watch the KL stay several nats above 0 with every unit "
         "active, and the held-out −ELBO end lower than the collapsed run's.",
     ),
 }
-PRESET_COMMON = dict(size="tiny", latent_size=16, mode="vae", lr=0.01, batch_size=64, steps=600)
 
 
 def widget_key(field: str) -> str:
@@ -88,18 +93,14 @@ def widget_key(field: str) -> str:
 
 def apply_preset(name: str):
     """Button callback: set the knobs (runs before the widgets are drawn)."""
-    values, _ = PRESETS[name]
-    for field, value in {**PRESET_COMMON, **values}.items():
+    for field, value in asdict(PRESETS[name][0]).items():
         st.session_state[widget_key(field)] = value
     remember_settings()
 
 
 def active_preset(settings: RunSettings) -> str | None:
     """The preset whose values the knobs hold now, if any."""
-    for name, (values, _) in PRESETS.items():
-        if all(getattr(settings, field) == value for field, value in {**PRESET_COMMON, **values}.items()):
-            return name
-    return None
+    return next((name for name, (preset, _) in PRESETS.items() if settings == preset), None)
 
 
 def init_settings():
@@ -257,15 +258,10 @@ def start_run(owner: SessionRun, texts, corpus_name: str, settings: RunSettings,
                         autoencoder=settings.mode == "ae")
     torch.manual_seed(seed)  # the initial weights too: the same seed and settings give the same run
     trained = new_model(texts, model_config, vocab_size=10_000, min_freq=2, max_len=30)
-    objective = ObjectiveConfig(settings.kl_schedule, settings.kl_warmup_steps, settings.beta,
-                                settings.word_dropout, settings.free_bits)
     config = TrainConfig(steps=min(settings.steps, MAX_STEPS), batch_size=settings.batch_size,
                          lr=settings.lr, seed=seed, log_every=LOG_EVERY)
-    trainer = Trainer(trained, texts, objective, config)
-    trained.card.update(training_corpus=corpus_name, training_sentences=len(trainer.train_ids),
-                        command="trained on the Train page of the app", objective=asdict(objective),
-                        train=asdict(config), parameters=trained.model.num_parameters(),
-                        vocab_size=len(trained.tokenizer))
+    trainer = Trainer(trained, texts, settings.objective(), config)
+    trained.card.update(run_card(trainer, corpus_name, "trained on the Train page of the app"))
     # the panel's sentences: readable held-out ones (an upload's may all have words the vocabulary lacks)
     panel_texts = (heldout_sentences(trained.tokenizer, heldout) or heldout[:4]) if split else \
         heldout_sentences(trained.tokenizer, heldout_candidates())
@@ -295,20 +291,13 @@ def checkpoint_bytes(run: TrainingRun) -> bytes:
 
 @st.cache_data(show_spinner=False)
 def tiny_corpus() -> list:
-    return [line.strip() for line in TINY_CORPUS.read_text().splitlines() if line.strip()]
+    return read_corpus(TINY_CORPUS).texts
 
 
 @st.cache_data(show_spinner=False)
 def heldout_candidates(n=2_000) -> list:
     """The first held-out sentences: the pool the reconstruction panel's fixed sentences come from."""
-    with gzip.open(HELDOUT_CORPUS, "rt", encoding="utf-8") as f:
-        return [line.strip() for _, line in zip(range(n), f) if line.strip()]
-
-
-def uploaded_texts(uploaded) -> list:
-    """Same formats, limits and messages as the Latent map page; raises CorpusError."""
-    corpus, _ = maps.uploaded_corpus(uploaded)
-    return corpus.texts
+    return read_corpus(HELDOUT_CORPUS).texts[:n]
 
 
 # the live view

@@ -33,15 +33,16 @@ from .decode import (
 )
 from .metrics import evaluate, reconstruction_quality, sample_diversity
 from .objective import SCHEDULES, ObjectiveConfig
-from .train import LR_SCHEDULES, PRECISIONS, NonFiniteLoss, TrainConfig, Trainer, new_model
-
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "model"
+from .paths import default_model
+from .train import LR_SCHEDULES, PRECISIONS, NonFiniteLoss, TrainConfig, Trainer, new_model, run_card
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     args.command_line = "python -m vae " + shlex.join(argv)
+    if hasattr(args, "model") and args.model is None:
+        args.model = str(default_model())  # read now, so that the app and the CLI agree on $TEXT_VAE_MODEL
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
@@ -183,7 +184,8 @@ def build_parser():
     decoding.add_argument("--top-p", type=real(0, 1, low_open=True), default=0.9)
 
     model = argparse.ArgumentParser(add_help=False)
-    model.add_argument("--model", default=str(DEFAULT_MODEL), help="checkpoint folder (default: the shipped model)")
+    model.add_argument("--model", default=None,
+                       help="checkpoint folder (default: $TEXT_VAE_MODEL, else the shipped model)")
     model.add_argument("--device", type=device, default=None, help="cpu, cuda or mps (default: the best available)")
 
     p = sub.add_parser("sample", parents=[model, decoding], help="decode sentences from the prior")
@@ -254,11 +256,7 @@ def cmd_train(args):
             trainer = Trainer(trained, texts, objective, config)
         except ValueError as e:  # a corpus with nothing to learn from
             raise CorpusError(f"{args.corpus}: {e}") from None
-        trainer.trained.card.update(
-            training_corpus=str(args.corpus), training_sentences=len(trainer.train_ids),
-            command=args.command_line,
-            objective=asdict(objective), train=asdict(config), parameters=trained.model.num_parameters(),
-            vocab_size=len(trained.tokenizer))
+        trainer.trained.card.update(run_card(trainer, args.corpus, args.command_line))
     bar = tqdm(total=config.steps, initial=trainer.step, unit="step")
     out.mkdir(parents=True, exist_ok=True)
     log = open(out / "train_log.jsonl", "a")  # the training curve stays with the checkpoint

@@ -5,13 +5,12 @@ cannot differ between them. The everyday sentences and the interpolation pairs w
 the model they judge was trained.
 """
 
-from pathlib import Path
-
 from .checkpoint import TrainedModel
+from .data import read_corpus
 from .decode import interpolate
 from .metrics import evaluate, lm_perplexity, num_words, reconstruction_quality, sample_diversity
+from .paths import EVERYDAY_SENTENCES
 
-EVERYDAY_SENTENCES = Path(__file__).resolve().parent.parent / "tests" / "data" / "everyday_sentences.txt"
 INTERPOLATION_PAIRS = [
     ("I love this restaurant.", "The coffee is too hot."),
     ("The cat sat on the floor.", "The dog is sleeping on the bed."),
@@ -34,7 +33,7 @@ BARS = {
 
 
 def read_everyday_sentences():
-    return [line.strip() for line in EVERYDAY_SENTENCES.read_text().splitlines() if line.strip()]
+    return read_corpus(EVERYDAY_SENTENCES).texts
 
 
 def reads_back(trained: TrainedModel, text, path_end):

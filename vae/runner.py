@@ -30,7 +30,6 @@ from .tokenizer import UNK_ID
 from .train import NonFiniteLoss, Trainer
 
 MAX_RUNS = 2  # training threads allowed at once in this process (all sessions together)
-STATUSES = ("idle", "running", "paused", "finished", "stopped", "failed")
 
 _slots_lock = threading.Lock()
 _active_runs = 0
@@ -179,6 +178,15 @@ class TrainingRun:
     @property
     def steps_done(self):
         return self.trainer.step
+
+    @property
+    def latent_size(self):
+        return self.trainer.model.config.latent_size
+
+    def weights_are_finite(self):
+        """False once a NaN reached the weights: then no step of this run is worth using."""
+        with self._lock:
+            return self.trainer.weights_are_finite()
 
     def metrics(self, since=0):
         """The Trainer's metrics dicts (plus `seconds` of training), oldest first."""

@@ -17,6 +17,7 @@ from safetensors.torch import load_file, save_file
 
 from .checkpoint import CheckpointError, TrainedModel, file_step, finish_save, load_model, save_checkpoint
 from .data import length_bucketed_batches, to_batch
+from .metrics import active_units
 from .model import ModelConfig, SentenceVAE
 from .objective import ObjectiveConfig, kl_weight, loss_terms
 from .tokenizer import WordTokenizer
@@ -80,6 +81,15 @@ def new_model(texts, model_config: dict, vocab_size=10_000, min_freq=2, max_len=
     tokenizer = WordTokenizer.train(texts, vocab_size, min_freq, whitespace_only)
     model = SentenceVAE(ModelConfig(vocab_size=len(tokenizer), **model_config))
     return TrainedModel(model, tokenizer, max_len)
+
+
+def run_card(trainer, corpus_name, command) -> dict:
+    """The card of a new run: what it learns from, how, and the model's size (the CLI's and the
+    Train page's runs both start with it; training adds the steps done)."""
+    trained = trainer.trained
+    return dict(training_corpus=str(corpus_name), training_sentences=len(trainer.train_ids), command=command,
+                objective=asdict(trainer.objective), train=asdict(trainer.config),
+                parameters=trained.model.num_parameters(), vocab_size=len(trained.tokenizer))
 
 
 class Trainer:
@@ -156,8 +166,7 @@ class Trainer:
             "epoch": self.epoch,
             **{k: sum(w[k] for w in self._window) / n for k in ("elbo", "recon", "kl")},
             "kl_weight": self._window[-1]["kl_weight"],
-            # He et al. 2019: a unit is active if Cov_x(E_q[z_i]) > 0.01; here over the window's batches
-            "active_units": int((mu.var(0) > 0.01).sum()) if len(mu) > 1 else 0,
+            "active_units": active_units(mu),  # over the window's batches
             "tokens_per_s": sum(w["tokens"] for w in self._window) / max(self._window_seconds, 1e-9),
             "lr": self.optimizer.param_groups[0]["lr"],
         }
