@@ -13,34 +13,28 @@ METHODS = ("pca", "umap")
 
 
 class PCA:
-    """Principal components by SVD of the centred data (no scikit-learn needed)."""
+    """scikit-learn's PCA (exact SVD; its sign convention makes each axis's largest loading
+    positive, so the same data gives the same picture on every machine), padded with zero axes
+    when the codes have fewer dimensions than components (a 1-D latent)."""
 
     def __init__(self, n_components=2):
         self.n_components = n_components
 
     def fit(self, x):
+        from sklearn.decomposition import PCA as SklearnPCA  # lazy: the app imports this module early
+
         x = np.asarray(x, dtype=np.float64)  # (N, D)
         if len(x) < 2:
             raise ValueError("PCA needs at least 2 points")
-        self.mean = x.mean(axis=0)
-        _, s, vt = np.linalg.svd(x - self.mean, full_matrices=False)
-        k = min(self.n_components, len(vt))
-        components = vt[:k]
-        # An SVD may return +v or -v; fix the sign (largest loading positive) so the same data
-        # gives the same picture on every machine.
-        signs = np.sign(components[np.arange(k), np.abs(components).argmax(axis=1)])
-        components = components * np.where(signs == 0, 1.0, signs)[:, None]
-        variance = s**2
-        ratio = variance[:k] / variance.sum() if variance.sum() > 0 else np.zeros(k)
-        # fewer dimensions than components (e.g. a 1-D latent): pad with zero axes
-        pad = self.n_components - k
-        self.components = np.vstack([components, np.zeros((pad, x.shape[1]))])  # (n_components, D)
-        self.explained_variance_ratio = np.concatenate([ratio, np.zeros(pad)])
+        self.pca = SklearnPCA(min(self.n_components, x.shape[1]), svd_solver="full").fit(x)
+        pad = self.n_components - self.pca.n_components_
+        self.components = np.vstack([self.pca.components_, np.zeros((pad, x.shape[1]))])  # (n_components, D)
+        self.explained_variance_ratio = np.concatenate([self.pca.explained_variance_ratio_, np.zeros(pad)])
         return self
 
     def transform(self, x):
         """(N, D) -> (N, n_components), with the mean and axes learnt in `fit`."""
-        return (np.asarray(x, dtype=np.float64) - self.mean) @ self.components.T
+        return (np.asarray(x, dtype=np.float64) - self.pca.mean_) @ self.components.T
 
     def fit_transform(self, x):
         return self.fit(x).transform(x)
