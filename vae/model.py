@@ -65,12 +65,15 @@ class SentenceVAE(nn.Module):
 
     def encode(self, tokens, lengths):
         """(B, T) tokens -> mu, logvar, each (B, latent)."""
-        emb = self.drop(self.embedding(tokens))
-        packed = pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        _, state = self.encoder(packed)
-        h = state[0] if self.config.rnn_type == "lstm" else state  # (layers * dirs, B, H)
-        dirs = 2 if self.config.bidirectional else 1
-        h_last = h[-dirs:].transpose(0, 1).reshape(tokens.size(0), -1)  # top layer, both directions
+        if self._fast_inference():
+            h_last = self._encode_fast(tokens, lengths)
+        else:
+            emb = self.drop(self.embedding(tokens))
+            packed = pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            _, state = self.encoder(packed)
+            h = state[0] if self.config.rnn_type == "lstm" else state  # (layers * dirs, B, H)
+            dirs = 2 if self.config.bidirectional else 1
+            h_last = h[-dirs:].transpose(0, 1).reshape(tokens.size(0), -1)  # top layer, both directions
         mu, logvar = self.to_mu_logvar(h_last).chunk(2, dim=-1)
         if self.config.language_model:
             mu, logvar = torch.zeros_like(mu), torch.zeros_like(logvar)
@@ -105,6 +108,8 @@ class SentenceVAE(nn.Module):
 
     def decoder_step(self, input_ids, z, state):
         """One decoding step: (B,) ids -> (B, V) logits and the next state."""
+        if self._fast_inference():
+            return self._decoder_step_fast(input_ids, z, state)
         out, state = self.decoder_outputs(input_ids.unsqueeze(1), z, state)
         return self.logits(out[:, 0]), state
 
@@ -151,12 +156,102 @@ class SentenceVAE(nn.Module):
             out["bag_of_words"] = self.bag_of_words_nll(tokens, z)
         return out
 
+    # fast inference: the same functions as above, for a GRU of one layer in eval mode without
+    # gradients (decoding and encoding in the app). Same weights, same fp32 arithmetic, up to rounding.
+
+    def _fast_inference(self):
+        c = self.config
+        return not self.training and not torch.is_grad_enabled() and c.rnn_type == "gru" and c.num_layers == 1
+
+    def _tables(self):
+        """What inference reuses across calls, rebuilt whenever a weight changes (an optimiser step or
+        a load bumps the tensor's version):
+          word_gates (dirs * V, 3H): the encoder's input-to-hidden projection of every word, plus the
+              hidden biases of the r and z gates (b_hn stays apart: it is multiplied by r); the
+              backward direction's rows follow the forward's. A sentence's input projection is then
+              a row lookup instead of a matmul.
+          w_hh (dirs, 3H, H), b_hn (dirs, 1, H): the encoder's recurrent weights, stacked so that
+              both directions step in one batched matmul.
+          output_t (E, V): the output matrix transposed; (B, E) @ (E, V) runs ~2.7x faster at batch
+              10 than the product with the (V, E) weight transposed (one thread, this CPU)."""
+        enc, H = self.encoder, self.config.hidden_size
+        suffixes = ["_l0"] + (["_l0_reverse"] if self.config.bidirectional else [])
+        sources = [self.embedding.weight] + [getattr(enc, name + sfx) for sfx in suffixes
+                                             for name in ("weight_ih", "bias_ih", "weight_hh", "bias_hh")]
+        key = tuple((p.data_ptr(), p._version, p.dtype, p.device) for p in sources)
+        cached = self.__dict__.get("_inference_tables")
+        if cached is None or cached[0] != key:
+            words = self.embedding.weight
+            gates, w_hh, b_hn = [], [], []
+            for sfx in suffixes:
+                b_hh = getattr(enc, "bias_hh" + sfx)
+                bias = getattr(enc, "bias_ih" + sfx) + torch.cat([b_hh[: 2 * H], torch.zeros_like(b_hh[2 * H:])])
+                gates.append(F.linear(words, getattr(enc, "weight_ih" + sfx), bias))  # (V, 3H)
+                w_hh.append(getattr(enc, "weight_hh" + sfx))
+                b_hn.append(b_hh[2 * H:])
+            b_h = torch.stack(b_hn)[:, None]
+            cached = (key, {"word_gates": torch.cat(gates), "w_hh": torch.stack(w_hh),
+                            "b_h": torch.cat([torch.zeros_like(b_h), torch.zeros_like(b_h), b_h], -1),
+                            "output_t": words.t().contiguous()})
+            self.__dict__["_inference_tables"] = cached  # not a buffer: never saved, never copied to a device
+        return cached[1]
+
+    def _encode_fast(self, tokens, lengths):
+        """The encoder's last hidden states (B, dirs * H), like nn.GRU over a packed batch.
+
+        Rows are sorted longest first, so at step t the sentences still being read are a prefix of the
+        batch (as in a packed sequence). The backward direction reads each sentence reversed within
+        its own length, so both directions step together: one batched matmul per step. Each step
+        looks up its own input rows: a (T, B, 3H) tensor of them all is tens of MB, and allocating
+        that much memory costs more here than the lookups."""
+        H, V = self.config.hidden_size, self.config.vocab_size
+        tables = self._tables()
+        lengths = lengths.to(tokens.device)
+        order = torch.argsort(lengths, descending=True)
+        tokens, lengths = tokens[order], lengths[order]
+        B, T = tokens.shape
+        steps = torch.arange(T, device=tokens.device)
+        ids = tokens.t()[:, None]  # (T, dirs, B)
+        if self.config.bidirectional:
+            reverse = tokens.gather(1, (lengths[:, None] - 1 - steps).clamp_min(0))  # each sentence backwards
+            ids = torch.stack([tokens.t(), reverse.t() + V], 1)
+        w_hh_t, b_h = tables["w_hh"].transpose(1, 2), tables["b_h"]
+        h = torch.zeros(ids.size(1), B, H, device=tokens.device)
+        active = (lengths[None, :] > steps[:, None]).sum(1).tolist()  # sentences still going, per step
+        for t, n in enumerate(active):
+            if n == 0:
+                break
+            h_prev = h[:, :n]
+            gates_x = F.embedding(ids[t, :, :n], tables["word_gates"])  # (dirs, n, 3H)
+            gates_h = torch.baddbmm(b_h, h_prev, w_hh_t)
+            h[:, :n] = gru_cell(gates_x, gates_h, h_prev)
+        h_last = torch.empty_like(h)
+        h_last[:, order] = h
+        return h_last.transpose(0, 1).reshape(B, -1)
+
+    def _decoder_step_fast(self, input_ids, z, state):
+        dec = self.decoder
+        h = state[0]  # (B, H): one layer
+        gates_x = F.linear(torch.cat([self.embedding(input_ids), z], dim=-1), dec.weight_ih_l0, dec.bias_ih_l0)
+        h = gru_cell(gates_x, F.linear(h, dec.weight_hh_l0, dec.bias_hh_l0), h)
+        logits = torch.addmm(self.out_bias, self.to_embed(h), self._tables()["output_t"])
+        return logits, h[None]
+
     @property
     def device(self):
         return self.embedding.weight.device
 
     def num_parameters(self):
         return sum(p.numel() for p in self.parameters())
+
+
+def gru_cell(gates_x, gates_h, h):
+    """One GRU step, as nn.GRU computes it (Cho et al. 2014), from the two projections (..., 3H):
+    r, u = sigmoid(x_r + h_r), sigmoid(x_z + h_z); n = tanh(x_n + r * h_n); h' = (1 - u) n + u h."""
+    H = h.size(-1)
+    r, u = (gates_x[..., : 2 * H] + gates_h[..., : 2 * H]).sigmoid_().chunk(2, dim=-1)
+    n = torch.addcmul(gates_x[..., 2 * H:], r, gates_h[..., 2 * H:]).tanh_()
+    return torch.lerp(n, h, u)
 
 
 def gaussian_kl(mu, logvar):

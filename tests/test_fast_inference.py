@@ -1,0 +1,91 @@
+"""The fast inference path (vae/model.py: word tables, both encoder directions in one batched
+matmul, the output matrix transposed) computes what nn.GRU computes, so decoding gives the same
+sentences; and its tables follow the weights when they change."""
+
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import SENTENCES
+
+from vae.checkpoint import load_model
+from vae.data import to_batch
+from vae.decode import encode_texts, padded_batch, reconstruct, sample_prior
+from vae.model import ModelConfig, SentenceVAE
+
+EVERYDAY = Path(__file__).parent / "data" / "everyday_sentences.txt"
+SHIPPED = Path(__file__).parent.parent / "assets" / "model"
+
+
+def reference_path(monkeypatch):
+    """The plain nn.GRU path, as training runs it."""
+    monkeypatch.setattr(SentenceVAE, "_fast_inference", lambda self: False)
+
+
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_fast_encoder_matches_nn_gru(bidirectional):
+    torch.manual_seed(0)
+    model = SentenceVAE(ModelConfig(vocab_size=40, embed_size=8, hidden_size=16, latent_size=4,
+                                    bidirectional=bidirectional)).eval()
+    tokens, lengths = to_batch([[5, 6, 7], [8, 9], [10, 11, 12, 13, 14], [20]])
+    with torch.no_grad():
+        fast = model.encode(tokens, lengths)
+    slow = model.encode(tokens, lengths)  # gradients on: the nn.GRU path
+    for a, b in zip(fast, slow):
+        torch.testing.assert_close(a, b.detach())
+
+
+def test_fast_decoder_step_matches_nn_gru():
+    torch.manual_seed(0)
+    model = SentenceVAE(ModelConfig(vocab_size=40, embed_size=8, hidden_size=16, latent_size=4)).eval()
+    z = torch.randn(3, 4)
+    ids = torch.tensor([2, 7, 9])
+    with torch.no_grad():
+        fast_logits, fast_state = model.decoder_step(ids, z, model.initial_state(z))
+    slow_logits, slow_state = model.decoder_step(ids, z, model.initial_state(z))
+    torch.testing.assert_close(fast_logits, slow_logits.detach())
+    torch.testing.assert_close(fast_state, slow_state.detach())
+
+
+def test_tables_follow_the_weights_when_they_change(tiny_trained):
+    trained, _ = tiny_trained
+    model = SentenceVAE(trained.model.config)
+    model.load_state_dict(trained.model.state_dict())
+    model.eval()
+    tokens, lengths = to_batch(trained.tokenizer.encode_batch(SENTENCES[:3]))
+    with torch.no_grad():
+        before = model.encode(tokens, lengths)[0]
+        model.embedding.weight.mul_(0.5)  # an in-place change, as an optimiser step makes
+        after = model.encode(tokens, lengths)[0]
+    with torch.enable_grad():
+        expected = model.encode(tokens, lengths)[0].detach()
+    assert not torch.allclose(before, after)
+    torch.testing.assert_close(after, expected)
+
+
+def test_padded_batch_is_to_batch():
+    ids = [[5, 6, 7], [8], [9, 10, 11, 12, 13]]
+    for a, b in zip(padded_batch(ids), to_batch(ids)):
+        assert torch.equal(a, b)
+
+
+def test_tiny_model_decodes_the_same_on_both_paths(tiny_trained, monkeypatch):
+    trained, _ = tiny_trained
+    fast = [s.text for s in reconstruct(trained, SENTENCES)]
+    samples = [(s.text, s.logprob) for s in sample_prior(trained, 20, seed=3)]
+    reference_path(monkeypatch)
+    assert [s.text for s in reconstruct(trained, SENTENCES)] == fast
+    slow = [(s.text, s.logprob) for s in sample_prior(trained, 20, seed=3)]
+    assert [t for t, _ in slow] == [t for t, _ in samples]
+    assert [lp for _, lp in slow] == pytest.approx([lp for _, lp in samples], abs=1e-3)
+
+
+@pytest.mark.skipif(not (SHIPPED / "model.safetensors").is_file(), reason="no shipped model")
+def test_shipped_model_reads_back_everyday_sentences_the_same_on_both_paths(monkeypatch):
+    trained = load_model(SHIPPED, "cpu")
+    texts = [line.strip() for line in EVERYDAY.read_text().splitlines() if line.strip()] + SENTENCES
+    fast_mu = encode_texts(trained, texts)
+    fast = [s.text for s in reconstruct(trained, texts)]
+    reference_path(monkeypatch)
+    torch.testing.assert_close(encode_texts(trained, texts), fast_mu, atol=1e-4, rtol=1e-4)
+    assert [s.text for s in reconstruct(trained, texts)] == fast
