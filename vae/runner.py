@@ -17,6 +17,7 @@ server-wide cap (`MAX_RUNS`) keeps a shared CPU from being swamped by many brows
 """
 
 import copy
+import os
 import threading
 import time
 import weakref
@@ -30,6 +31,8 @@ from .tokenizer import UNK_ID
 from .train import NonFiniteLoss, Trainer
 
 MAX_RUNS = 2  # training threads allowed at once in this process (all sessions together)
+SMALL_SERVER_CORES = 2  # at most this many cores: a run gets one torch thread, whatever it asks for
+NICENESS = 10  # added to a training thread's CPU niceness, so the pages' threads run first (Linux)
 
 _slots_lock = threading.Lock()
 _active_runs = 0
@@ -65,6 +68,24 @@ def _free_slot():
         _active_runs -= 1
 
 
+def run_threads(asked, cores=None):
+    """Torch threads for one run: what was asked for, but one on a server of <= 2 cores, where a
+    second thread only takes the core that the other sessions' clicks need."""
+    cores = cores or os.cpu_count() or 1
+    return 1 if cores <= SMALL_SERVER_CORES else max(1, asked)
+
+
+def lower_priority(niceness):
+    """Raise the calling thread's niceness (Linux schedules threads, so the rest of the process
+    keeps its own): a training thread then gets the CPU when the pages' threads leave it idle.
+    Does nothing where threads cannot be reniced."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
+    except (AttributeError, OSError):
+        pass
+
+
 def heldout_sentences(tokenizer, candidates, n=4, min_words=4, max_words=12):
     """The first `n` candidates of a readable length whose words are all in the vocabulary: fixed
     sentences to reconstruct as training goes on (unknown words would only show <unk>)."""
@@ -86,7 +107,7 @@ class TrainingRun:
         self.panel_every = panel_every
         self.panel_texts = list(panel_texts)
         self.num_samples = num_samples
-        self.threads = threads  # torch threads for this run (a shared CPU server: keep it low)
+        self.threads = run_threads(threads)  # torch threads for this run (a shared CPU server: keep it low)
         # a run outlives the page that started it (a reload opens a new browser session), so it
         # counts who watches it; unwatched for `idle_timeout` seconds, it stops (None = never)
         self.idle_timeout = idle_timeout
@@ -216,7 +237,10 @@ class TrainingRun:
     # the thread
 
     def _loop(self):
+        # torch.set_num_threads sets this thread's OpenMP team size and the default of threads started
+        # later (Streamlit starts one per rerun); threads already running keep theirs
         torch.set_num_threads(self.threads)
+        lower_priority(NICENESS)
         try:
             self._panel()  # what the untrained model writes: the "before" picture
             self._measure()
