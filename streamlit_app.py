@@ -10,7 +10,7 @@ URLs stay /Sample, /Interpolate, /Latent_map and /Train, also as a server's firs
 
 import streamlit as st
 
-from ui import card, common
+from ui import card, common, warmup
 
 
 def home():
@@ -18,6 +18,7 @@ def home():
 
 
 st.set_page_config(page_title="Text VAE Explorer", page_icon="🔤")
+warmup.start()  # UMAP's numba code compiles in a background thread, after the first page (issue 10)
 HOME = st.Page(home, title="Home", default=True)
 page = st.navigation([HOME] + [st.Page(f"pages/{name}.py", title=title) for name, title in common.PAGES])
 page.run()

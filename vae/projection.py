@@ -10,6 +10,9 @@ import warnings
 import numpy as np
 
 METHODS = ("pca", "umap")
+# umap-learn finds exact neighbours below 4,096 points and approximate ones (pynndescent) above: a
+# warm-up must take the path that a 5,000-sentence map takes
+WARM_UP_POINTS = 4_200
 
 
 class PCA:
@@ -83,3 +86,15 @@ def project(x, method="pca", n_neighbors=15, min_dist=0.1, seed=0):
         projector = UMAP(n_neighbors, min_dist, seed).fit(x)
         return projector.embedding, projector
     raise ValueError(f"method must be one of {METHODS}, not {method!r}")
+
+
+def warm_up(points=WARM_UP_POINTS, dims=32, seed=0):
+    """Fit and apply UMAP once on random codes, so that numba compiles what a real map needs
+    (neighbours, spectral start, layout, transform); the next fit in this process then costs only
+    its own work. Returns the seconds it took (tens on a fresh process, a few once compiled)."""
+    import time
+
+    start = time.perf_counter()
+    x = np.random.default_rng(seed).normal(size=(points, dims)).astype(np.float32)
+    UMAP(seed=seed).fit(x).transform(x[:8])
+    return time.perf_counter() - start

@@ -1,0 +1,71 @@
+"""UMAP warmed up in the background when the server starts (issue 10).
+
+A fresh server's first UMAP fit spends 30-40 s compiling numba code, and then ~4 s fitting. The
+first script run starts one thread per process (`start()`, from streamlit_app.py); it waits a few
+seconds so that the first page is drawn first, then fits UMAP on random codes at a lower CPU
+priority. A page that is about to fit a map calls `wait_for_umap()`: it returns at once when the
+warm-up is done, else shows its progress until it is.
+"""
+
+import threading
+import time
+
+import streamlit as st
+
+from vae.projection import warm_up
+from vae.runner import NICENESS, lower_priority
+
+DELAY_S = 3.0  # after the first script run: the first page is drawn before numba takes the CPU
+
+_lock = threading.Lock()
+_state = {"status": "not started", "started": None, "seconds": None, "error": None}
+
+
+def start(delay=DELAY_S):
+    """Start the warm-up thread, once per process (later calls do nothing)."""
+    with _lock:
+        if _state["status"] != "not started":
+            return
+        _state["status"] = "waiting"
+    threading.Thread(target=_warm, args=(delay,), name="umap-warm-up", daemon=True).start()
+
+
+def _warm(delay):
+    time.sleep(delay)
+    lower_priority(NICENESS)
+    with _lock:
+        _state.update(status="running", started=time.monotonic())
+    try:
+        seconds = warm_up()
+    except Exception as e:  # a failed warm-up only means the first real fit compiles instead
+        with _lock:
+            _state.update(status="failed", error=f"{type(e).__name__}: {e}")
+        return
+    with _lock:
+        _state.update(status="done", seconds=seconds)
+
+
+def state():
+    """{"status": "not started" | "waiting" | "running" | "done" | "failed", "started", "seconds", "error"}"""
+    with _lock:
+        return dict(_state)
+
+
+def ready():
+    return state()["status"] in ("done", "failed")
+
+
+def wait_for_umap(poll=0.5):
+    """For a page about to fit UMAP: returns at once once warm; else shows how far the warm-up is
+    and returns when it ends (the fit would only wait for numba's compiler lock otherwise)."""
+    if ready():
+        return
+    start(delay=0)  # a page opened without streamlit_app.py (AppTest) starts it itself
+    with st.status("Preparing UMAP: compiling its code, once per server (about 30-40 s)...") as status:
+        while not ready():
+            now = state()
+            elapsed = time.monotonic() - now["started"] if now["started"] else 0.0
+            status.update(label=f"Preparing UMAP: compiling its code, once per server ({elapsed:.0f} s so far, "
+                                "about 30-40 s in all)...")
+            time.sleep(poll)
+        status.update(label="UMAP is ready", state="complete", expanded=False)
