@@ -1,5 +1,9 @@
 """Shared fixtures: a tiny corpus and a tiny model trained on it in a few seconds."""
 
+import base64
+import json
+
+import numpy as np
 import pytest
 import torch
 
@@ -153,3 +157,17 @@ def page(browser):
     tab.set_default_timeout(30_000)
     yield tab
     context.close()
+
+
+def chart_traces(at, chart=0) -> list:
+    """[(trace name, number of points)] of an AppTest page's plotly chart, in order; [] without one
+    (plotly >= 6 may store a trace's x values as base64 `bdata`)."""
+    charts = at.get("plotly_chart")
+    if len(charts) <= chart:
+        return []
+    traces = []
+    for trace in json.loads(charts[chart].proto.spec)["data"]:
+        x = trace.get("x", [])
+        points = np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"]).size if isinstance(x, dict) else len(x)
+        traces.append((trace.get("name"), points))
+    return traces

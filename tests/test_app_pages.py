@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import ROOT, SENTENCES
+from conftest import ROOT, SENTENCES, chart_traces
 from streamlit.testing.v1 import AppTest
 
 from vae.latent_map import bytes_fingerprint, map_path, save_map, weights_fingerprint
@@ -41,15 +41,8 @@ def all_text(at):
 
 
 def chart_points(at):
-    """{trace name: number of points} of the page's plotly chart (plotly >= 6 stores arrays as
-    base64 `bdata`)."""
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    counts = {}
-    for trace in spec["data"]:
-        x = trace["x"]
-        counts[trace["name"]] = (np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"]).size
-                                 if isinstance(x, dict) else len(x))
-    return counts
+    """{trace name: number of points} of the page's plotly chart."""
+    return dict(chart_traces(at))
 
 
 # Home

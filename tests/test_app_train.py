@@ -2,14 +2,12 @@
 
 `run_every` never fires in AppTest, so the tests poll by rerunning the script."""
 
-import base64
 import io
-import json
 import time
 import zipfile
 
-import numpy as np
 import pytest
+from conftest import chart_traces
 from streamlit.runtime.caching.cache_resource_api import clear_session_cache
 from streamlit.testing.v1 import AppTest
 
@@ -39,14 +37,9 @@ def status_line(at):
 
 
 def chart_points(at):
-    """Points in the first (−ELBO) trace of the metrics chart; plotly >= 6 may store them base64."""
-    charts = at.get("plotly_chart")
-    if not charts:
-        return 0
-    x = json.loads(charts[0].proto.spec)["data"][0].get("x", [])
-    if isinstance(x, dict):  # {"dtype": "i4", "bdata": "..."}
-        return len(np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"]))
-    return len(x)
+    """Points in the first (−ELBO) trace of the metrics chart, 0 before there is one."""
+    traces = chart_traces(at)
+    return traces[0][1] if traces else 0
 
 
 def poll(at, condition, timeout=30.0):

@@ -2,6 +2,7 @@ import torch
 from conftest import SENTENCES
 
 from vae.data import to_batch
+from vae.decode import sample_prior
 from vae.metrics import (
     active_units,
     distinct_n,
@@ -72,5 +73,11 @@ def test_distinct_n():
 def test_sample_diversity_counts_copies(tiny_trained):
     trained, _ = tiny_trained
     result = sample_diversity(trained, n=20, train_texts=SENTENCES)
-    assert 0 <= result["copied_from_train"] <= 1
+    samples = [s.text for s in sample_prior(trained, 20, seed=0, strategy="sample", temperature=1.0)]
+    # the same 20 draws: counted against themselves every one is a copy, against a disjoint corpus none is
+    assert sample_diversity(trained, n=20, train_texts=samples)["copied_from_train"] == 1.0
+    assert sample_diversity(trained, n=20, train_texts=["zebra quantum"])["copied_from_train"] == 0.0
+    words = {" ".join(trained.tokenizer.tokens(trained.tokenizer.encode(s))) for s in SENTENCES}
+    copies = sum(" ".join(trained.tokenizer.tokens(trained.tokenizer.encode(s))) in words for s in samples)
+    assert result["copied_from_train"] == copies / 20
     assert 0 < result["distinct_1"] <= 1

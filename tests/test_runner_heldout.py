@@ -1,46 +1,22 @@
 """A run measures fixed held-out sentences as it trains, the same way for every run."""
 
-import time
-
 import pytest
 import torch
-from conftest import SENTENCES
-
-from vae import runner
-from vae.objective import ObjectiveConfig
-from vae.runner import TrainingRun
-from vae.train import TrainConfig, Trainer, new_model
+from test_runner import make_run as make_any_run
+from test_runner import no_runs_left_behind, wait_until  # noqa: F401 (an autouse fixture)
 
 HELDOUT = ["the dog sat on the roof .", "my teacher reads the letter .", "a red boat is in the sea ."]
 
 
 def make_run(steps=40, heldout_texts=HELDOUT, heldout_every=10, word_dropout=0.3):
-    torch.manual_seed(0)
-    trained = new_model(SENTENCES, dict(embed_size=16, hidden_size=32, latent_size=4), min_freq=1, max_len=12)
-    config = TrainConfig(steps=steps, batch_size=8, log_every=5, seed=0)
-    trainer = Trainer(trained, SENTENCES, ObjectiveConfig(kl_warmup_steps=10, word_dropout=word_dropout), config)
-    return TrainingRun(trainer, panel_every=1000, num_samples=0, heldout_texts=heldout_texts,
-                       heldout_every=heldout_every)
-
-
-def wait_until(condition, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
-@pytest.fixture(autouse=True)
-def no_runs_left_behind():
-    yield
-    runner.stop_all()
-    wait_until(lambda: runner.active_runs() == 0)
+    return make_any_run(steps, heldout_texts=heldout_texts, heldout_every=heldout_every, word_dropout=word_dropout)
 
 
 def test_held_out_sentences_are_measured_before_training_and_every_n_steps():
     run = make_run(steps=25)
     run.start()
-    wait_until(lambda: not run.active)
+    # the last measurement follows the status "finished" by a moment (the thread measures, then exits)
+    wait_until(lambda: not run.active and run.measurements()[-1]["step"] == 25)
     measured = run.measurements()
     assert [m["step"] for m in measured] == [0, 10, 20, 25]  # 25: where the run ended
     for m in measured:
