@@ -99,6 +99,45 @@ def save_checkpoint(trained: TrainedModel, path, extra=None):
     write_atomically(path, writers)
 
 
+def save_training_state(trained: TrainedModel, path, optimizer_state: dict, rng_state, state: dict):
+    """A checkpoint plus what a resumed run needs, in the same atomic set: the optimiser's state
+    (Adam's moments) and the random state in optimizer.safetensors, and `state` (step, position in
+    the data, configs) with the optimiser's param_groups in trainer_state.json."""
+    tensors = {f"{i}.{k}": v.contiguous() for i, s in optimizer_state["state"].items() for k, v in s.items()}
+    tensors["torch_rng_state"] = rng_state  # so a resumed run draws the same noise
+    state = {**state, "param_groups": optimizer_state["param_groups"]}
+    save_checkpoint(trained, path, extra={
+        "optimizer.safetensors": lambda p: save_file(tensors, str(p), metadata={"step": str(state["step"])}),
+        "trainer_state.json": lambda p: p.write_text(json.dumps(state, indent=2)),
+    })
+
+
+def load_training_state(path, device=None):
+    """(TrainedModel, state, optimizer_state, rng_state or None) of a folder written by
+    save_training_state. Raises CheckpointError for a folder that is not a whole, resumable set."""
+    path = Path(path)
+    finish_save(path)  # a save cut short: finished if its set was complete, else thrown away
+    trained = load_model(path, device)
+    try:
+        state = json.loads((path / "trainer_state.json").read_text())
+        steps = {"trainer_state.json": state["step"], "model.safetensors": file_step(path / "model.safetensors"),
+                 "optimizer.safetensors": file_step(path / "optimizer.safetensors")}
+        tensors = load_file(str(path / "optimizer.safetensors"), device=str(trained.device))
+        param_groups = state["param_groups"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise CheckpointError(f"{path}: not a resumable run ({type(e).__name__}: {e})") from None
+    # files saved before steps were stamped on them have none, and are taken as they are
+    if len({step for step in steps.values() if step is not None}) > 1:
+        raise CheckpointError(f"{path}: the files are from different training steps "
+                              f"({', '.join(f'{k} {v}' for k, v in steps.items())}); resuming would mix them")
+    rng_state = tensors.pop("torch_rng_state", None)
+    moments = {}
+    for name, value in tensors.items():
+        i, key = name.split(".", 1)
+        moments.setdefault(int(i), {})[key] = value
+    return trained, state, {"state": moments, "param_groups": param_groups}, rng_state
+
+
 def save_card(path, card: dict):
     write_atomically(Path(path), {"card.json": lambda p: p.write_text(json.dumps(card, indent=2))})
 

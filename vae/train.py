@@ -5,17 +5,14 @@ background runner calls `train_step()` between pause/stop checks. Saving and res
 weights, the Adam moments and the position in the data.
 """
 
-import json
 import math
 import random
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
 
-from .checkpoint import CheckpointError, TrainedModel, file_step, finish_save, load_model, save_checkpoint
+from .checkpoint import CheckpointError, TrainedModel, load_training_state, save_training_state
 from .data import length_bucketed_batches, to_batch
 from .metrics import active_units
 from .model import ModelConfig, SentenceVAE
@@ -188,16 +185,9 @@ class Trainer:
         """A loadable checkpoint plus the optimizer and data position, to resume from. Atomic: a
         kill while saving leaves the previous checkpoint or this one, never a mix (checkpoint.py)."""
         self.trained.card.update(card or {}, steps=self.step)
-        opt = self.optimizer.state_dict()
-        tensors = {f"{i}.{k}": v.contiguous() for i, s in opt["state"].items() for k, v in s.items()}
-        tensors["torch_rng_state"] = torch.get_rng_state()  # so a resumed run draws the same noise
         state = {"step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
-                 "param_groups": opt["param_groups"], "objective": asdict(self.objective),
-                 "train": asdict(self.config)}
-        save_checkpoint(self.trained, Path(path), extra={
-            "optimizer.safetensors": lambda p: save_file(tensors, str(p), metadata={"step": str(self.step)}),
-            "trainer_state.json": lambda p: p.write_text(json.dumps(state, indent=2)),
-        })
+                 "objective": asdict(self.objective), "train": asdict(self.config)}
+        save_training_state(self.trained, path, self.optimizer.state_dict(), torch.get_rng_state(), state)
 
     def weights_are_finite(self):
         """False once a NaN or inf reached the weights (then they are not worth saving)."""
@@ -207,29 +197,14 @@ class Trainer:
     def resume(cls, path, train_texts, config: TrainConfig = None, device=None):
         """Continue a run saved with `save()`; `config` may change the total steps. Raises
         CheckpointError for a folder that is not a whole, resumable set."""
-        path = Path(path)
-        finish_save(path)  # a save cut short: finished if its set was complete, else thrown away
-        trained = load_model(path, device)
+        trained, state, optimizer_state, rng_state = load_training_state(path, device)
         try:
-            state = json.loads((path / "trainer_state.json").read_text())
-            steps = {"trainer_state.json": state["step"], "model.safetensors": file_step(path / "model.safetensors"),
-                     "optimizer.safetensors": file_step(path / "optimizer.safetensors")}
             objective, train = ObjectiveConfig(**state["objective"]), config or TrainConfig(**state["train"])
-            tensors = load_file(str(path / "optimizer.safetensors"), device=str(trained.device))
-        except (OSError, ValueError, KeyError, TypeError) as e:
+        except (KeyError, TypeError) as e:
             raise CheckpointError(f"{path}: not a resumable run ({type(e).__name__}: {e})") from None
-        # files saved before steps were stamped on them have none, and are taken as they are
-        if len({step for step in steps.values() if step is not None}) > 1:
-            raise CheckpointError(f"{path}: the files are from different training steps "
-                                  f"({', '.join(f'{k} {v}' for k, v in steps.items())}); resuming would mix them")
         trainer = cls(trained, train_texts, objective, train)
-        rng_state = tensors.pop("torch_rng_state", None)
-        opt_state = {}
-        for name, value in tensors.items():
-            i, key = name.split(".", 1)
-            opt_state.setdefault(int(i), {})[key] = value
         try:
-            trainer.optimizer.load_state_dict({"state": opt_state, "param_groups": state["param_groups"]})
+            trainer.optimizer.load_state_dict(optimizer_state)
         except (ValueError, KeyError, TypeError) as e:
             raise CheckpointError(f"{path}: the optimizer state does not fit the model ({e})") from None
         trainer.step, trainer.epoch = state["step"], state["epoch"]
