@@ -21,9 +21,11 @@ from .measure import ROOT, shipped_sentences
 
 # sizes of a full run, and of --quick (tiny sizes, few repeats: seconds, for CI)
 FULL = dict(matmul_size=2048, matmul_repeats=10, sentences=20_000, window=30, windows=5,
-            repeats=20, encode=5_000, umap_runs=5, clicks=10)
+            repeats=20, encode=5_000, umap_runs=5, clicks=10,
+            load=dict(runs=2, sessions=4, rounds=5, alone_s=10.0, budget_s=240.0))
 QUICK = dict(matmul_size=512, matmul_repeats=3, sentences=256, window=2, windows=1,
-             repeats=3, encode=200, umap_runs=1, clicks=2)
+             repeats=3, encode=200, umap_runs=1, clicks=2,
+             load=dict(runs=2, sessions=4, rounds=1, alone_s=2.0, budget_s=60.0))
 
 
 def main(argv=None):
@@ -53,17 +55,21 @@ def main(argv=None):
 
     results = {"meta": meta(args, device, trained)}
     clock = Sections()
-    clock.start("hardware: matmul ceiling")
+    clock.start("hardware: matmul ceilings, fp32 and bf16")
     results["hardware"] = hardware.matmul_gflops(device, size["matmul_size"], size["matmul_repeats"])
+    results["hardware_bf16"] = hardware.matmul_gflops(device, size["matmul_size"], size["matmul_repeats"],
+                                                      dtype=torch.bfloat16)
     ceiling = results["hardware"]["gflops"]
 
     texts = shipped_sentences(max(size["sentences"], size["encode"]))
     train_texts = texts[: size["sentences"]]
-    windows = dict(window=size["window"], windows=size["windows"])
+    windows = dict(window=size["window"], windows=size["windows"],
+                   bf16_ceiling_gflops=results["hardware_bf16"]["gflops"])
     clock.start("training: shipped configuration")
     results["training"] = {"shipped": training.shipped_config(args.model, train_texts, ceiling, device, **windows)}
-    clock.start("training: PTB configuration")
+    clock.start("training: PTB configuration (auto precision, then fp32)")
     results["training"]["ptb"] = training.ptb_config(train_texts, ceiling, device, **windows)
+    results["training"]["ptb_fp32"] = training.ptb_config(train_texts, ceiling, device, precision="fp32", **windows)
 
     with_umap = args.umap or not args.quick
     clock.start("latency: sample, interpolate, encode, PCA" + (", UMAP" if with_umap else ""))
@@ -80,6 +86,8 @@ def main(argv=None):
     else:
         clock.start("app: headless Chromium")
         results["app"] = app.measure(args.model, size["clicks"])
+        clock.start("app: 2 training runs + 4 sessions clicking Sample")
+        results["app_load"] = app.under_load(args.model, **size["load"])
     results["meta"]["section_seconds"] = clock.stop()
 
     results["rows"] = report.rows(results, judge=not args.quick)

@@ -8,6 +8,7 @@ from the input event to the end of the rerun it caused, plus the chart being dra
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -226,4 +227,79 @@ def measure(model_path, clicks=10):
                 server.kill()
             browser.close()
     result["clicks"] = clicks
+    return result
+
+
+# many users at once (issue 10): training runs going while other sessions click Sample
+
+STEP = re.compile(r"step ([\d,]+) of")
+
+
+def run_step(page):
+    """The step a Train page's run has reached, from its status line (None before it shows one)."""
+    text = page.get_by_test_id("stMain").inner_text()
+    found = STEP.search(text)
+    return int(found.group(1).replace(",", "")) if found else None
+
+
+def steps_per_second(pages, seconds):
+    """Steps per second of each page's run over `seconds` (the status line polls every second)."""
+    before = [run_step(p) for p in pages]
+    start = time.perf_counter()
+    time.sleep(seconds)
+    after = [run_step(p) for p in pages]
+    elapsed = time.perf_counter() - start
+    return [(b - a) / elapsed if a is not None and b is not None else None for a, b in zip(before, after)]
+
+
+def under_load(model_path, runs=2, sessions=4, rounds=5, alone_s=10.0, budget_s=240.0):
+    """`runs` browser sessions start a training run each on the Train page; then `sessions` other
+    sessions click "New sentences" on Sample together, `rounds` times (or until `budget_s` runs out).
+    Returns the Sample clicks' median and p95, and each run's steps/s before and during the clicks."""
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    result = {"runs": runs, "sessions": sessions}
+    with sync_playwright() as pw, tempfile.TemporaryFile() as log:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        server = start_server(model_path, port, log)
+        deadline = time.monotonic() + budget_s
+        try:
+            wait_healthy(url, server, log)
+            trainers = []
+            for _ in range(runs):  # a context each: a browser session each, and a run each
+                page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+                page.goto(f"{url}/Train")
+                main = page.get_by_test_id("stMain")
+                main.get_by_role("button", name="Start").click(timeout=TIMEOUT_MS)
+                main.get_by_role("button", name="Stop").wait_for(timeout=TIMEOUT_MS)
+                trainers.append(page)
+            samplers = []
+            for _ in range(sessions):
+                page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+                page.add_init_script(RECORDER)
+                page.goto(f"{url}/Sample")
+                rerun_done(page, "h3", "sentences, seed", since=0)
+                samplers.append(page)
+            result["steps_per_s_alone"] = steps_per_second(trainers, alone_s)
+            seconds, first_steps, start = [], [run_step(p) for p in trainers], time.perf_counter()
+            for round_ in range(rounds):
+                if time.monotonic() > deadline:
+                    break
+                for page in samplers:  # every session clicks, then each waits for its own sentences
+                    page.get_by_role("button", name="New sentences").click()
+                for page in samplers:
+                    seconds.append(rerun_seconds(page, "h3", f"seed {round_ + 1}"))
+            elapsed = time.perf_counter() - start
+            result["steps_per_s_loaded"] = [(run_step(p) - a) / elapsed if a is not None else None
+                                            for p, a in zip(trainers, first_steps)]
+            result["sample_click"] = summary(seconds)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            browser.close()
     return result

@@ -1,4 +1,5 @@
-"""The hardware ceiling: the dense fp32 matmul rate of the device in use, and what the machine is.
+"""The hardware ceilings: the dense fp32 and bf16 matmul rates of the device in use, and what the
+machine is.
 
 Every efficiency in the report divides by this number, measured in the same run, so that a busy or
 throttled machine moves both sides of the ratio together."""
@@ -15,14 +16,15 @@ def sync(device):
         torch.cuda.synchronize(device)
 
 
-def matmul_gflops(device, size=2048, repeats=10, warmup=3):
-    """Best-of-`repeats` rate of one (size x size) @ (size x size) fp32 matmul, in GFLOP/s
+def matmul_gflops(device, size=2048, repeats=10, warmup=3, dtype=torch.float32):
+    """Best-of-`repeats` rate of one (size x size) @ (size x size) matmul in `dtype`, in GFLOP/s
     (2 * size^3 FLOPs: one multiply and one add per term). Best rather than median: a ceiling is
-    what the hardware can do, and on a shared machine other jobs only ever slow a run down."""
+    what the hardware can do, and on a shared machine other jobs only ever slow a run down.
+    bf16 is the ceiling of mixed-precision training: its products accumulate in fp32."""
     device = torch.device(device)
-    a = torch.randn(size, size, device=device)
-    b = torch.randn(size, size, device=device)
-    out = torch.empty(size, size, device=device)
+    a = torch.randn(size, size, device=device, dtype=dtype)
+    b = torch.randn(size, size, device=device, dtype=dtype)
+    out = torch.empty(size, size, device=device, dtype=dtype)
     for _ in range(warmup):  # thread-pool start-up, CPU frequency ramp, cuBLAS heuristics
         torch.mm(a, b, out=out)
     sync(device)
@@ -32,7 +34,8 @@ def matmul_gflops(device, size=2048, repeats=10, warmup=3):
         torch.mm(a, b, out=out)
         sync(device)
         best = min(best, time.perf_counter() - start)
-    return {"gflops": 2 * size**3 / best / 1e9, "size": size, "repeats": repeats, "device": str(device)}
+    return {"gflops": 2 * size**3 / best / 1e9, "size": size, "repeats": repeats, "device": str(device),
+            "dtype": str(dtype).removeprefix("torch.")}
 
 
 def cpu_name():

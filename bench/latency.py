@@ -35,6 +35,25 @@ project(x, sys.argv[2])
 print(json.dumps({"seconds": time.perf_counter() - start}))
 """
 
+# run in a fresh interpreter by umap_after_start(): a server's process, where streamlit_app.py starts
+# the warm-up thread on its first run; a fresh UMAP (settings nothing has fitted yet) is asked for
+# `after` seconds later and timed from the question to the fitted map
+AFTER_START_SCRIPT = """
+import json, sys, time
+start = time.perf_counter()
+import numpy as np
+from ui import warmup
+warmup.start()
+x, after = np.load(sys.argv[1]), float(sys.argv[2])
+time.sleep(max(0.0, after - (time.perf_counter() - start)))
+asked = time.perf_counter()
+while not warmup.ready():
+    time.sleep(0.05)
+from vae.projection import project
+project(x, "umap", n_neighbors=16, min_dist=0.2)
+print(json.dumps({"seconds": time.perf_counter() - asked, "warm_up": warmup.state()}))
+"""
+
 
 # helpers
 
@@ -96,7 +115,21 @@ def interactive(trained, texts, repeats=20, n_encode=5000, umap_runs=5, with_uma
         # warm: the warm-up call compiles numba in this process, the timed ones reuse it
         result["umap_warm"] = {**time_runs(lambda: project(latents, "umap"), umap_runs), "points": len(latents)}
         result["umap_cold"] = {**cold_projection(latents, "umap", umap_runs), "points": len(latents)}
+        result["umap_after_start"] = {**umap_after_start(latents), "points": len(latents)}
     return result
+
+
+def umap_after_start(latents, after=60.0):
+    """A fresh UMAP fit asked for `after` seconds after a server process starts (its warm-up thread
+    running since then): seconds from the question to the map, in a new Python process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "latents.npy"
+        np.save(path, latents)
+        done = subprocess.run([sys.executable, "-c", AFTER_START_SCRIPT, str(path), str(after)], cwd=ROOT,
+                              capture_output=True, text=True, check=True)
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"seconds": measured["seconds"], "after_s": after, "warm_up_s": measured["warm_up"]["seconds"],
+            "warm_up_status": measured["warm_up"]["status"]}
 
 
 def cold_projection(latents, method="umap", runs=5):

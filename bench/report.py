@@ -55,6 +55,10 @@ def rows(r, judge=True):
 
     hw = r["hardware"]
     add(f"matmul fp32 {hw['size']}², {hw['device']} (ceiling)", hw["gflops"], "GFLOP/s", "{:,.0f}")
+    if "hardware_bf16" in r:
+        bf = r["hardware_bf16"]
+        add(f"matmul bf16 {bf['size']}², {bf['device']} (ceiling)", bf["gflops"], "GFLOP/s", "{:,.0f}",
+            note=f"({bf['gflops'] / hw['gflops']:.1f}× fp32)")
 
     for key, label in (("shipped", "shipped config"), ("ptb", "PTB config")):
         t, c = r["training"][key], r["training"][key]["config"]
@@ -64,14 +68,21 @@ def rows(r, judge=True):
         add(f"train, {label} ({arch})", t["tokens_per_s"], "tokens/s", "{:,.0f}",
             (AT_LEAST, 3 * REFERENCE["tokens_per_s"], "3× reference") if ptb else None)
         add(f"  FLOPs per token, fwd+bwd ({label})", t["flops_per_token"] / 1e6, "MFLOP", "{:,.1f}")
-        add(f"  efficiency = achieved / ceiling ({label})", 100 * t["efficiency"], "%", "{:.1f}",
+        against_bf16 = f", {100 * t['efficiency_bf16']:.1f} % of the bf16 ceiling" if t.get("efficiency_bf16") else ""
+        add(f"  efficiency = achieved / fp32 ceiling ({label})", 100 * t["efficiency"], "%", "{:.1f}",
             (AT_LEAST, 300 * REFERENCE["efficiency"], "3× reference") if ptb else None,
-            note=f"({t['achieved_gflops']:,.1f} GFLOP/s)")
+            note=f"({t['achieved_gflops']:,.1f} GFLOP/s{against_bf16}; autocast {t.get('autocast', '?')})")
+    if "ptb_fp32" in r["training"]:
+        fp32 = r["training"]["ptb_fp32"]
+        add("train, PTB config, fp32 (same run)", fp32["tokens_per_s"], "tokens/s", "{:,.0f}",
+            note=f"({100 * fp32['efficiency']:.1f} % of the fp32 ceiling)")
+        add("  PTB config: auto precision ÷ fp32", r["training"]["ptb"]["tokens_per_s"] / fp32["tokens_per_s"], "×",
+            "{:.2f}", (AT_LEAST, 2, "issue 10"))
 
     lat = r["latency"]
     add("sample 10 sentences, T=1", ms(lat["sample_10"]), "ms", "{:,.1f}", (AT_MOST, 50, ""),
         note=p95(lat["sample_10"]))
-    add("interpolate, 10 steps", ms(lat["interpolate_10"]), "ms", "{:,.1f}", (AT_MOST, 80, ""),
+    add("interpolate, 10 steps", ms(lat["interpolate_10"]), "ms", "{:,.1f}", (AT_MOST, 40, "issue 10"),
         note=p95(lat["interpolate_10"]))
     enc = lat["encode"]
     add(f"encode {enc['sentences']:,} sentences", enc["sentences_per_s"], "sentences/s", "{:,.0f}",
@@ -83,6 +94,12 @@ def rows(r, judge=True):
                 note=p95(lat[key], 1, "s"))
         else:
             out.append(skipped(f"UMAP, {label}", {"skipped": lat.get("umap_skipped", "not run")}))
+
+    if "umap_after_start" in lat:
+        fresh = lat["umap_after_start"]
+        add(f"UMAP of {fresh['points']:,} latents, fresh, asked {fresh['after_s']:.0f} s after the server starts",
+            fresh["seconds"], "s", "{:,.2f}", (AT_MOST, 6, "issue 10"),
+            note=f"(background warm-up {fresh['warm_up_status']}, {fresh['warm_up_s'] or 0:.1f} s)")
 
     dec = r["ptb_decoding"]
     steps = f"(p95 {dec['sample_10']['p95_s'] * 1e3:,.1f} ms, {dec['sample_10']['decode_steps_median']:.0f} steps)"
@@ -102,6 +119,16 @@ def rows(r, judge=True):
     add(names[3], app["latent_map_s"], "s", "{:,.2f}", (AT_MOST, 1, ""))
     add(names[4], app["latent_map_umap_s"], "s", "{:,.2f}")
     add(names[5], app["peak_rss_mb"], "MiB", "{:,.0f}")
+    load = r.get("app_load")
+    if load and "skipped" not in load:
+        label = f"{load['runs']} training runs + {load['sessions']} sessions clicking"
+        add(f"app under load ({label}): Sample click, p95", load["sample_click"]["p95_s"], "s", "{:,.2f}",
+            (AT_MOST, 1.5, "issue 10"), note=f"(median {load['sample_click']['median_s']:,.2f} s, "
+                                            f"{load['sample_click']['runs']} clicks)")
+        rates = ", ".join(f"{a or 0:.1f} → {b or 0:.1f}" for a, b in zip(load["steps_per_s_alone"],
+                                                                      load["steps_per_s_loaded"]))
+        add("  training it leaves: steps/s per run, runs alone → with the clicks", None, "", "{}",
+            note=rates)
     return out
 
 

@@ -9,10 +9,12 @@ Two configurations, both on the same fixed slice of the shipped corpus:
 
 import statistics
 
+import torch
+
 from vae.checkpoint import load_model
 from vae.model import ModelConfig
 from vae.objective import ObjectiveConfig
-from vae.train import TrainConfig, Trainer, new_model
+from vae.train import TrainConfig, Trainer, autocast_dtype, new_model
 
 PTB_MODEL = dict(embed_size=256, hidden_size=256, latent_size=32, rnn_type="gru")
 PTB_BATCH, PTB_VOCAB, PTB_MAX_LEN = 32, 10_000, 30
@@ -48,10 +50,12 @@ def flops_per_token(config: ModelConfig):
     return {"encoder": encoder, "decoder": decoder, "output": output, "forward": forward, "train": 3 * forward}
 
 
-def throughput(trained, texts, batch_size, objective: ObjectiveConfig, ceiling_gflops, window=30, windows=5):
+def throughput(trained, texts, batch_size, objective: ObjectiveConfig, ceiling_gflops, window=30, windows=5,
+               precision="auto", bf16_ceiling_gflops=None):
     """Train `trained` for (windows + 1) * window steps; the trainer's own tokens/s (non-pad tokens,
-    <eos> included) is read once per window, the first window is warm-up, the rest give the median."""
-    config = TrainConfig(steps=window * (windows + 1), batch_size=batch_size, log_every=window)
+    <eos> included) is read once per window, the first window is warm-up, the rest give the median.
+    Efficiency is against the fp32 ceiling, and against the bf16 one when it is given."""
+    config = TrainConfig(steps=window * (windows + 1), batch_size=batch_size, log_every=window, precision=precision)
     trainer = Trainer(trained, texts, objective, config)
     reports = []
     trainer.add_callback(reports.append)
@@ -68,6 +72,9 @@ def throughput(trained, texts, batch_size, objective: ObjectiveConfig, ceiling_g
         "flops_per_token_parts": flops,
         "achieved_gflops": achieved,
         "efficiency": achieved / ceiling_gflops,
+        "efficiency_bf16": achieved / bf16_ceiling_gflops if bf16_ceiling_gflops else None,
+        "precision": precision,
+        "autocast": str(autocast_dtype(precision, trained.model.device)),
         "steps": config.steps,
         "window_steps": window,
         "batch_size": batch_size,
@@ -94,7 +101,9 @@ def shipped_config(model_path, texts, ceiling_gflops, device=None, **windows):
 
 
 def ptb_config(texts, ceiling_gflops, device=None, **windows):
-    """Throughput of the PTB configuration, vocabulary built from `texts` (10k words when the slice has them)."""
+    """Throughput of the PTB configuration, vocabulary built from `texts` (10k words when the slice has them).
+    `precision="fp32"` in `windows` measures the plain fp32 path, the baseline of the bf16 speed-up."""
+    torch.manual_seed(0)
     trained = new_model(texts, PTB_MODEL, vocab_size=PTB_VOCAB, min_freq=1, max_len=PTB_MAX_LEN)
     trained.model.to(device or "cpu")
     return throughput(trained, texts, PTB_BATCH, ObjectiveConfig(), ceiling_gflops, **windows)
