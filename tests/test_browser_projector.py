@@ -23,10 +23,19 @@ def projector(browser):
     context.close()
 
 
-def assert_in_view(locator):
-    """The element is laid out inside the window, as it is: no scrolling."""
+def assert_in_view(locator, settle_ms=10_000):
+    """The element is laid out inside the window, as it is: no scrolling. A rerun may redraw the
+    element, and a new page may keep the last page's scroll for a moment, so this waits up to
+    `settle_ms` for the element to come to rest in view before it asserts."""
     expect(locator).to_be_visible()
-    box = locator.bounding_box()
+    box = None
+    for _ in range(settle_ms // 250):
+        box = locator.bounding_box()  # None while the element is being redrawn
+        if box and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= WIDTH \
+                and box["y"] + box["height"] <= HEIGHT:
+            return
+        locator.page.wait_for_timeout(250)
+    assert box is not None, "the element never stayed on the page long enough to be measured"
     assert box["x"] >= 0 and box["y"] >= 0, box
     assert box["x"] + box["width"] <= WIDTH and box["y"] + box["height"] <= HEIGHT, box
 
@@ -50,6 +59,7 @@ def test_the_whole_path_and_both_ends_are_in_view(app_server, projector):
     assert_in_view(projector.get_by_text(re.compile("^s₀ typed:")))
     assert_in_view(projector.locator("code", has_text="t = 1.00"))
     assert_in_view(projector.get_by_text(re.compile("^s₁ typed:")))
+    expect(projector.get_by_test_id("stMain").get_by_text("From", exact=True)).to_be_visible()  # the controls too
     shot(projector, "interpolate")
 
 
@@ -57,6 +67,7 @@ def test_the_answer_of_sentence_arithmetic_is_in_view(app_server, projector):
     projector.goto(f"{app_server}/Interpolate?mode=arithmetic")
     assert_in_view(projector.get_by_role("heading", name="a is to b as c is to ?"))
     assert_in_view(projector.locator("h3").last)
+    expect(projector.get_by_test_id("stMain").get_by_test_id("stTextInput").first).to_be_visible()  # the controls too
     shot(projector, "arithmetic")
 
 
