@@ -14,7 +14,8 @@ from pathlib import Path
 
 import torch
 
-from vae.checkpoint import CheckpointError, load_model, pick_device
+from vae.checkpoint import CheckpointError, load_model
+from vae.model import DeviceError, pick_device
 
 from . import app, hardware, latency, report, training
 from .measure import ROOT, shipped_sentences
@@ -46,10 +47,10 @@ def main(argv=None):
     if args.threads or args.quick:
         torch.set_num_threads(args.threads or 1)
     size = QUICK if args.quick else FULL
-    device = pick_device(args.device)
     try:
+        device = pick_device(args.device)
         trained = load_model(args.model, device)
-    except CheckpointError as e:
+    except (CheckpointError, DeviceError) as e:
         print(f"error: {e}\n(train one with `python -m vae train ...` and pass --model PATH)", file=sys.stderr)
         return 2
 

@@ -41,9 +41,8 @@ SENTENCES = [
 
 def train_tiny(sentences=SENTENCES, steps=150, autoencoder=False, seed=0):
     """A small GRU VAE that memorises `sentences` (KL off, so the code carries everything)."""
-    torch.manual_seed(seed)
     trained = new_model(sentences, dict(embed_size=32, hidden_size=64, latent_size=8, autoencoder=autoencoder),
-                        min_freq=1, max_len=12)
+                        min_freq=1, max_len=12, seed=seed)
     objective = ObjectiveConfig(kl_schedule="constant", beta=0.0)
     trainer = Trainer(trained, sentences, objective, TrainConfig(steps=steps, batch_size=len(sentences),
                                                                  lr=1e-2, seed=seed, log_every=100))

@@ -33,7 +33,6 @@ MAX_STEPS = 10_000  # a child trains until it is killed; it never gets this far
 
 
 def fresh_trainer():
-    torch.manual_seed(0)
     trained = new_model(SENTENCES, dict(embed_size=16, hidden_size=16, latent_size=4), min_freq=1, max_len=12)
     config = TrainConfig(steps=MAX_STEPS, batch_size=4, log_every=1_000, precision="fp32")
     return Trainer(trained, SENTENCES, ObjectiveConfig(kl_warmup_steps=20, word_dropout=0.2), config)

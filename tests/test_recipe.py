@@ -11,9 +11,8 @@ from vae.train import TrainConfig, Trainer, autocast_dtype, new_model
 
 
 def trainer_for(objective, steps=120, precision="fp32", bag_of_words=False, seed=0):
-    torch.manual_seed(seed)
     trained = new_model(SENTENCES, dict(embed_size=32, hidden_size=64, latent_size=8, bag_of_words=bag_of_words),
-                        min_freq=1, max_len=12)
+                        min_freq=1, max_len=12, seed=seed)
     return Trainer(trained, SENTENCES, objective, TrainConfig(steps=steps, batch_size=10, lr=1e-2, seed=seed,
                                                               log_every=steps, precision=precision))
 

@@ -69,3 +69,31 @@ def test_cosine_learning_rate_falls_from_lr_to_lr_min_and_the_optimiser_uses_it(
     trainer.add_callback(seen.append)
     trainer.run()
     assert seen[0]["lr"] == pytest.approx(learning_rate(4, trainer.config))  # step 5 used the 5th rate
+
+
+def test_two_seeded_runs_in_concurrent_threads_are_bit_identical_to_each_other_and_to_a_lone_run():
+    """Each Trainer draws its noise (dropout, word dropout, the noise of z) from its own generator,
+    and new_model seeds the initial weights without touching torch's global generator."""
+    import threading
+
+    def run(results, key):
+        trained = new_model(SENTENCES, dict(embed_size=16, hidden_size=32, latent_size=4, dropout=0.3),
+                            min_freq=1, seed=7)
+        trainer = Trainer(trained, SENTENCES, ObjectiveConfig(kl_warmup_steps=10, word_dropout=0.3),
+                          TrainConfig(steps=30, batch_size=8, seed=7, log_every=30, precision="fp32"))
+        trainer.run()
+        results[key] = {name: p.detach().clone() for name, p in trainer.model.named_parameters()}
+
+    results = {}
+    threads = [threading.Thread(target=run, args=(results, key)) for key in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for _ in range(200):  # the main thread draws from the global generator meanwhile
+        torch.rand(100)
+    for thread in threads:
+        thread.join()
+    run(results, "alone")
+    for name, weights in results["alone"].items():
+        assert torch.equal(results["a"][name], weights) and torch.equal(results["b"][name], weights), name
+    assert not torch.equal(results["a"]["embedding.weight"], new_model(
+        SENTENCES, dict(embed_size=16, hidden_size=32, latent_size=4), min_freq=1, seed=7).model.embedding.weight)

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from vae.checkpoint import TrainedModel
+from vae.model import TrainedModel
 from vae.paths import default_model
 from vae.report import BARS
 

@@ -9,8 +9,9 @@ import weakref
 import streamlit as st
 import torch
 
-from vae.checkpoint import CheckpointError, TrainedModel, load_model
+from vae.checkpoint import CheckpointError, load_model
 from vae.latent_map import weights_fingerprint
+from vae.model import TrainedModel
 from vae.paths import default_model
 
 # the Train page's side of the contract: it sets both keys when the user picks "Use this model"

@@ -20,6 +20,7 @@ from vae.neighbours import nearest
 from vae.paths import CORPORA, default_model
 from vae.projection import project
 
+from . import warmup
 from .common import model_key
 
 SHIPPED_CORPORA = {  # name -> what its labels are
@@ -85,6 +86,8 @@ def latent_map(trained, corpus: Corpus, corpus_key: str, corpus_name: str | None
     if (method == "umap" and saved is not None
             and (saved["n_neighbors"], saved["min_dist"]) == (n_neighbors, min_dist)):
         return LatentMap(mu, saved["umap"], None, True)
+    if method == "umap":
+        warmup.wait_for_umap()  # shows the warm-up's progress if a fresh server is still compiling
     xy, projector = projected(key, corpus_key, method, n_neighbors, min_dist, mu)
     return LatentMap(mu, xy, projector, saved is not None)
 
@@ -105,6 +108,7 @@ def with_projector(trained, view: LatentMap, corpus_key: str, n_neighbors: int, 
     map (once; with the same seed it reproduces the precomputed coordinates)."""
     if view.projector is not None:
         return view
+    warmup.wait_for_umap()
     xy, projector = projected(model_key(trained), corpus_key, "umap", n_neighbors, min_dist, view.mu)
     return LatentMap(view.mu, xy, projector, view.precomputed)
 

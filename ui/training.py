@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, replace
 
 import plotly.graph_objects as go
 import streamlit as st
-import torch
 from plotly.subplots import make_subplots
 
 from vae.checkpoint import checkpoint_zip, save_checkpoint
@@ -256,8 +255,8 @@ def start_run(owner: SessionRun, texts, corpus_name: str, settings: RunSettings,
         note = f"{len(heldout):,} sentences of the shipped validation set"
     model_config = dict(**SIZES[settings.size], latent_size=settings.latent_size,
                         autoencoder=settings.mode == "ae")
-    torch.manual_seed(seed)  # the initial weights too: the same seed and settings give the same run
-    trained = new_model(texts, model_config, vocab_size=10_000, min_freq=2, max_len=30)
+    # the initial weights come from the seed too: the same seed and settings give the same run
+    trained = new_model(texts, model_config, vocab_size=10_000, min_freq=2, max_len=30, seed=seed)
     config = TrainConfig(steps=min(settings.steps, MAX_STEPS), batch_size=settings.batch_size,
                          lr=settings.lr, seed=seed, log_every=LOG_EVERY)
     trainer = Trainer(trained, texts, settings.objective(), config)

@@ -19,16 +19,15 @@ import math
 import os
 import shutil
 import zipfile
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, fields
 from pathlib import Path
 
-import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from safetensors.torch import load_model as load_weights
 from safetensors.torch import save_model as save_weights
 
-from .model import ModelConfig, SentenceVAE
+from .model import DeviceError, ModelConfig, SentenceVAE, TrainedModel, pick_device
 from .tokenizer import WordTokenizer
 
 FORMAT = "text-vae/1"
@@ -42,40 +41,6 @@ MAX_PARAMETERS = 500_000_000  # a config asking for more is a typo, not a model 
 
 class CheckpointError(ValueError):
     """A path that is not a usable checkpoint, with a message saying why."""
-
-
-@dataclass
-class TrainedModel:
-    """What every page, command and test works with: the network, its vocabulary, its card."""
-
-    model: SentenceVAE
-    tokenizer: WordTokenizer
-    max_len: int = 30  # longest sentence, in words, that is encoded or generated
-    card: dict = field(default_factory=dict)
-    density: dict | None = None  # tensors of a Gaussian mixture over training codes, if one was fitted
-
-    @property
-    def device(self):
-        return self.model.device
-
-
-def pick_device(device=None):
-    """The given device, else CUDA, then Apple's MPS, then the CPU. Raises CheckpointError for a
-    device this machine does not have (the model cannot be loaded onto it)."""
-    if device is not None:
-        try:
-            device = torch.device(device)
-        except (RuntimeError, TypeError):
-            raise CheckpointError(f"{device!r} is not a device: use cpu, cuda or mps") from None
-        has = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
-        if not has.get(device.type, False):
-            raise CheckpointError(f"this machine has no {device.type} device to load the model onto")
-        return device
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
 
 
 def save_checkpoint(trained: TrainedModel, path, extra=None):
@@ -228,7 +193,10 @@ def load_model(path, device=None) -> TrainedModel:
         raise CheckpointError(f"{path}: not a valid checkpoint ({type(e).__name__}: {e})") from None
     if len(tokenizer) != model.config.vocab_size:
         raise CheckpointError(f"{path}: tokenizer has {len(tokenizer)} words, model expects {model.config.vocab_size}")
-    model.to(pick_device(device)).eval()
+    try:
+        model.to(pick_device(device)).eval()
+    except DeviceError as e:
+        raise CheckpointError(f"{path}: {e}") from None
     return TrainedModel(model, tokenizer, config.get("max_len", 30), card, density)
 
 

@@ -241,14 +241,13 @@ def cmd_train(args):
         size = estimated_parameters({**model_config, "vocab_size": args.vocab_size})
         if size > MAX_PARAMETERS:
             raise InputError(f"this model would have about {size:,} parameters; the limit is {MAX_PARAMETERS:,}")
-        torch.manual_seed(args.seed)  # the initial weights too, not only the training noise
         if args.init_from:  # fine-tune: its weights and vocabulary, a new optimiser, this run's dropout
             trained = load_model(args.init_from, "cpu")
-            trained.model.config.dropout = trained.model.drop.p = args.dropout
+            trained.model.config.dropout = args.dropout
             trained.card = {"initialised_from": str(args.init_from), "initial_steps": trained.card.get("steps")}
             trained.density = None  # a mixture fitted to the old codes would not fit the new ones
         else:
-            trained = new_model(texts, model_config, args.vocab_size, args.min_freq, args.max_len)
+            trained = new_model(texts, model_config, args.vocab_size, args.min_freq, args.max_len, seed=args.seed)
         objective = ObjectiveConfig(kl_schedule=args.kl_schedule, kl_warmup_steps=args.kl_warmup, beta=args.beta,
                                     word_dropout=args.word_dropout, free_bits=args.free_bits,
                                     ae_pretrain_steps=args.ae_pretrain, bag_of_words=args.bag_of_words)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .checkpoint import TrainedModel
 from .data import sorted_batches
+from .model import TrainedModel
 from .tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 STRATEGIES = ("greedy", "sample", "top-k", "top-p")

@@ -15,10 +15,9 @@ import math
 import sacrebleu
 import torch
 
-from .checkpoint import TrainedModel
 from .data import sorted_batches, to_batch
 from .decode import InputError, check_texts, check_whole, encode_texts, generate, sample_prior
-from .model import gaussian_kl, gaussian_log_density
+from .model import TrainedModel, gaussian_kl, gaussian_log_density
 
 
 @torch.inference_mode()
@@ -30,7 +29,7 @@ def evaluate(trained: TrainedModel, texts, iw_samples=100, batch_size=64, seed=0
         raise InputError("there is nothing to evaluate: no sentence has a word the model can read")
     model = trained.model.eval()
     cfg = model.config
-    torch.manual_seed(seed)
+    generator = torch.Generator(device=model.device).manual_seed(seed)  # its own: threads may evaluate at once
     ids_list = [x for x in trained.tokenizer.encode_batch(texts, trained.max_len) if x]
     totals = {"recon": 0.0, "kl": 0.0, "iw_nll": 0.0}
     num_tokens, all_mu, all_logvar = 0, [], []
@@ -38,14 +37,15 @@ def evaluate(trained: TrainedModel, texts, iw_samples=100, batch_size=64, seed=0
     batches = sorted_batches([len(x) for x in ids_list], batch_size)
     for n, batch in enumerate(batches):
         tokens, lengths = to_batch([ids_list[i] for i in batch], model.device)
-        out = model(tokens, lengths)
+        out = model(tokens, lengths, generator=generator)
         totals["recon"] += out["recon"].sum().item()
         totals["kl"] += out["kl"].sum().item()
         kl_per_dim += out["kl"].float().sum(0).cpu()
         if cfg.language_model:  # no latent: the NLL is exact
             totals["iw_nll"] += out["recon"].sum().item()
         elif not cfg.autoencoder:  # an AE defines no density, so it has no NLL
-            totals["iw_nll"] += iw_nll(model, tokens, lengths, out["mu"], out["logvar"], iw_samples).sum().item()
+            totals["iw_nll"] += iw_nll(model, tokens, lengths, out["mu"], out["logvar"], iw_samples,
+                                      generator=generator).sum().item()
         num_tokens += int(lengths.sum())
         all_mu.append(out["mu"].float().cpu())
         all_logvar.append(out["logvar"].float().cpu())
@@ -75,7 +75,7 @@ def evaluate(trained: TrainedModel, texts, iw_samples=100, batch_size=64, seed=0
     return result
 
 
-def iw_nll(model, tokens, lengths, mu, logvar, k, chunk=50):
+def iw_nll(model, tokens, lengths, mu, logvar, k, chunk=50, generator=None):
     """-log p(x) per sentence (B,), estimated with k importance samples z ~ q(z|x):
     log p(x) ~= logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log k. Being the log of an
     unbiased estimate of p(x), it is a lower bound on log p(x) that tightens as k grows
@@ -84,7 +84,8 @@ def iw_nll(model, tokens, lengths, mu, logvar, k, chunk=50):
     log_w = []
     for start in range(0, k, chunk):
         s = min(chunk, k - start)
-        z = mu + torch.randn(s, *mu.shape, device=mu.device) * torch.exp(0.5 * logvar)  # (s, B, L)
+        eps = torch.randn(s, *mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        z = mu + eps * torch.exp(0.5 * logvar)  # (s, B, L)
         flat_z = z.reshape(s * B, -1)
         log_px_z = -model.reconstruction_nll(tokens.repeat(s, 1), lengths.repeat(s), flat_z).view(s, B)
         log_pz = gaussian_log_density(z, torch.zeros_like(z), torch.zeros_like(z))

@@ -9,14 +9,14 @@ and predicts `tokens` (teacher forcing).
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from .tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID
+from .tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, WordTokenizer
 
 
 @dataclass
@@ -56,19 +56,28 @@ class SentenceVAE(nn.Module):
         # repo) and usually helps small models.
         self.to_embed = nn.Linear(config.hidden_size, config.embed_size)
         self.out_bias = nn.Parameter(torch.zeros(config.vocab_size))
-        self.drop = nn.Dropout(config.dropout)
         # Zhao et al. 2017, section 3.3: predicting the sentence's words from z alone, in no order,
         # makes z hold the content words. Used only in training; decoding never reads it.
         self.bag_of_words = nn.Linear(config.latent_size, config.vocab_size) if config.bag_of_words else None
 
     # q(z|x)
 
-    def encode(self, tokens, lengths):
+    def dropout(self, x, generator=None):
+        """Dropout (Srivastava et al. 2014) with its mask drawn from `generator`, so that a training
+        run's noise is its own: two runs in two threads never draw from each other's stream (and
+        torch's global generator is left to everyone else). Identity in eval mode."""
+        p = self.config.dropout
+        if not self.training or p == 0:
+            return x
+        keep = torch.empty_like(x).bernoulli_(1 - p, generator=generator)
+        return x * keep / (1 - p)
+
+    def encode(self, tokens, lengths, generator=None):
         """(B, T) tokens -> mu, logvar, each (B, latent)."""
         if self._fast_inference():
             h_last = self._encode_fast(tokens, lengths)
         else:
-            emb = self.drop(self.embedding(tokens))
+            emb = self.dropout(self.embedding(tokens), generator)
             packed = pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
             _, state = self.encoder(packed)
             h = state[0] if self.config.rnn_type == "lstm" else state  # (layers * dirs, B, H)
@@ -79,12 +88,13 @@ class SentenceVAE(nn.Module):
             mu, logvar = torch.zeros_like(mu), torch.zeros_like(logvar)
         return mu, logvar
 
-    def reparameterize(self, mu, logvar, deterministic=False):
+    def reparameterize(self, mu, logvar, deterministic=False, generator=None):
         """z = mu + sigma * eps, eps ~ N(0, I): a sample that gradients can flow through
         (Kingma & Welling 2014, section 2.4). The AE and the LM use no noise."""
         if deterministic or self.config.autoencoder or self.config.language_model:
             return mu
-        return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return mu + eps * torch.exp(0.5 * logvar)
 
     # p(x|z)
 
@@ -95,12 +105,12 @@ class SentenceVAE(nn.Module):
         h = h.transpose(0, 1).contiguous()
         return (h, torch.zeros_like(h)) if self.config.rnn_type == "lstm" else h
 
-    def decoder_outputs(self, inputs, z, state):
+    def decoder_outputs(self, inputs, z, state, generator=None):
         """Run the decoder over input ids (B, T) given z (B, latent); returns hidden (B, T, H)."""
-        emb = self.drop(self.embedding(inputs))
+        emb = self.dropout(self.embedding(inputs), generator)
         z_seq = z.unsqueeze(1).expand(-1, inputs.size(1), -1)
         out, state = self.decoder(torch.cat([emb, z_seq], dim=-1), state)
-        return self.drop(out), state
+        return self.dropout(out, generator), state
 
     def logits(self, hidden):
         """Hidden states (..., H) -> logits over the vocabulary (..., V)."""
@@ -113,7 +123,7 @@ class SentenceVAE(nn.Module):
         out, state = self.decoder_outputs(input_ids.unsqueeze(1), z, state)
         return self.logits(out[:, 0]), state
 
-    def reconstruction_nll(self, tokens, lengths, z, word_dropout=0.0):
+    def reconstruction_nll(self, tokens, lengths, z, word_dropout=0.0, generator=None):
         """-log p(x|z) per sentence, (B,), summed over words and <eos>.
 
         The vocabulary projection -- the most expensive matmul -- runs only on real positions,
@@ -124,10 +134,10 @@ class SentenceVAE(nn.Module):
         if word_dropout > 0:
             # Bowman et al. 2016, section 3.1: hide some of the previous words from the decoder
             # (replace them with <unk>) so that it has to rely on z.
-            drop = torch.rand(inputs.shape, device=inputs.device) < word_dropout
+            drop = torch.rand(inputs.shape, generator=generator, device=inputs.device) < word_dropout
             drop[:, 0] = False
             inputs = inputs.masked_fill(drop & (inputs != PAD_ID), UNK_ID)
-        hidden, _ = self.decoder_outputs(inputs, z, self.initial_state(z))
+        hidden, _ = self.decoder_outputs(inputs, z, self.initial_state(z), generator)
         mask = tokens != PAD_ID
         nll_real = F.cross_entropy(self.logits(hidden[mask]), tokens[mask], reduction="none")
         nll = torch.zeros(B, T, dtype=nll_real.dtype, device=tokens.device)
@@ -140,13 +150,14 @@ class SentenceVAE(nn.Module):
         words = (tokens != PAD_ID) & (tokens != EOS_ID)
         return -(log_probs.gather(1, tokens) * words).sum(dim=1)
 
-    def forward(self, tokens, lengths, word_dropout=0.0, deterministic=False):
+    def forward(self, tokens, lengths, word_dropout=0.0, deterministic=False, generator=None):
         """Everything the objective needs: per-sentence recon NLL (B,), per-dimension KL (B, latent),
         and the bag-of-words NLL (B,) when the model has that head. `deterministic` uses z = mu (the
-        autoencoder pre-training of Li et al. 2019)."""
-        mu, logvar = self.encode(tokens, lengths)
-        z = self.reparameterize(mu, logvar, deterministic)
-        recon = self.reconstruction_nll(tokens, lengths, z, word_dropout)
+        autoencoder pre-training of Li et al. 2019). Every random draw (dropout, word dropout, the
+        noise of z) comes from `generator` (default: torch's global one)."""
+        mu, logvar = self.encode(tokens, lengths, generator)
+        z = self.reparameterize(mu, logvar, deterministic, generator)
+        recon = self.reconstruction_nll(tokens, lengths, z, word_dropout, generator)
         if self.config.autoencoder or self.config.language_model:
             kl = torch.zeros_like(mu)
         else:
@@ -263,3 +274,41 @@ def gaussian_kl(mu, logvar):
 def gaussian_log_density(z, mu, logvar):
     """log N(z; mu, diag(exp(logvar))), summed over the last dimension."""
     return -0.5 * (math.log(2 * math.pi) + logvar + (z - mu).pow(2) / logvar.exp()).sum(-1)
+
+
+@dataclass
+class TrainedModel:
+    """What every page, command and test works with: the network, its vocabulary, its card."""
+
+    model: SentenceVAE
+    tokenizer: WordTokenizer
+    max_len: int = 30  # longest sentence, in words, that is encoded or generated
+    card: dict = field(default_factory=dict)
+    density: dict | None = None  # tensors of a Gaussian mixture over training codes, if one was fitted
+
+    @property
+    def device(self):
+        return self.model.device
+
+
+class DeviceError(ValueError):
+    """A device this machine does not have, or a name that is not a device."""
+
+
+def pick_device(device=None):
+    """The given device, else CUDA, then Apple's MPS, then the CPU. Raises DeviceError for a
+    device this machine does not have."""
+    if device is not None:
+        try:
+            device = torch.device(device)
+        except (RuntimeError, TypeError):
+            raise DeviceError(f"{device!r} is not a device: use cpu, cuda or mps") from None
+        has = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+        if not has.get(device.type, False):
+            raise DeviceError(f"this machine has no {device.type} device to load the model onto")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")

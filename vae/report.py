@@ -5,10 +5,10 @@ cannot differ between them. The everyday sentences and the interpolation pairs w
 the model they judge was trained.
 """
 
-from .checkpoint import TrainedModel
 from .data import read_corpus
 from .decode import interpolate
 from .metrics import evaluate, lm_perplexity, num_words, reconstruction_quality, sample_diversity
+from .model import TrainedModel
 from .paths import EVERYDAY_SENTENCES
 
 INTERPOLATION_PAIRS = [

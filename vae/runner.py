@@ -24,9 +24,9 @@ import weakref
 
 import torch
 
-from .checkpoint import TrainedModel
 from .decode import reconstruct, sample_prior
 from .heldout import measure
+from .model import TrainedModel
 from .tokenizer import UNK_ID
 from .train import NonFiniteLoss, Trainer
 

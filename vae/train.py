@@ -7,15 +7,16 @@ weights, the Adam moments and the position in the data.
 
 import math
 import random
+import threading
 import time
 from dataclasses import asdict, dataclass
 
 import torch
 
-from .checkpoint import CheckpointError, TrainedModel, load_training_state, save_training_state
+from .checkpoint import CheckpointError, load_training_state, save_training_state
 from .data import length_bucketed_batches, to_batch
 from .metrics import active_units
-from .model import ModelConfig, SentenceVAE
+from .model import ModelConfig, SentenceVAE, TrainedModel
 from .objective import ObjectiveConfig, kl_weight, loss_terms
 from .tokenizer import WordTokenizer
 
@@ -72,11 +73,19 @@ class NonFiniteLoss(RuntimeError):
     """The loss became NaN or infinite; the step that caused it was not applied."""
 
 
+_initialising = threading.Lock()
+
+
 def new_model(texts, model_config: dict, vocab_size=10_000, min_freq=2, max_len=30,
-              whitespace_only=False) -> TrainedModel:
-    """A fresh, untrained model with a vocabulary built from `texts`."""
+              whitespace_only=False, seed=0) -> TrainedModel:
+    """A fresh, untrained model with a vocabulary built from `texts`, its initial weights drawn
+    from `seed`. PyTorch's layers initialise themselves from the global generator, so this seeds it
+    inside fork_rng (which restores it afterwards) and under a lock (two threads building models at
+    once would interleave their draws)."""
     tokenizer = WordTokenizer.train(texts, vocab_size, min_freq, whitespace_only)
-    model = SentenceVAE(ModelConfig(vocab_size=len(tokenizer), **model_config))
+    with _initialising, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = SentenceVAE(ModelConfig(vocab_size=len(tokenizer), **model_config))
     return TrainedModel(model, tokenizer, max_len)
 
 
@@ -93,7 +102,9 @@ class Trainer:
     def __init__(self, trained: TrainedModel, train_texts, objective: ObjectiveConfig, config: TrainConfig):
         self.trained, self.objective, self.config = trained, objective, config
         self.model = trained.model
-        torch.manual_seed(config.seed)
+        # the run's own random stream (dropout, word dropout, the noise of z): with two runs in two
+        # threads, each still gets the same draws for the same seed
+        self.generator = torch.Generator(device=self.model.device).manual_seed(config.seed)
         ids = trained.tokenizer.encode_batch(train_texts, trained.max_len)
         self.train_ids = [x for x in ids if x]  # an empty line teaches nothing
         if not self.train_ids:
@@ -136,7 +147,8 @@ class Trainer:
         pretraining = self.step < self.objective.ae_pretrain_steps
         dtype = autocast_dtype(self.config.precision, self.model.device)
         with torch.autocast(self.model.device.type, dtype=dtype, enabled=dtype is not None):
-            out = self.model(tokens, lengths, self.objective.word_dropout, deterministic=pretraining)
+            out = self.model(tokens, lengths, self.objective.word_dropout, deterministic=pretraining,
+                             generator=self.generator)
         loss, stats = loss_terms(out, weight, self.objective.free_bits, self.objective.bag_of_words)
         if not math.isfinite(loss.item()):
             raise NonFiniteLoss(f"the loss became {loss.item()} at step {self.step + 1}; the run was stopped "
@@ -187,7 +199,7 @@ class Trainer:
         self.trained.card.update(card or {}, steps=self.step)
         state = {"step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
                  "objective": asdict(self.objective), "train": asdict(self.config)}
-        save_training_state(self.trained, path, self.optimizer.state_dict(), torch.get_rng_state(), state)
+        save_training_state(self.trained, path, self.optimizer.state_dict(), self.generator.get_state(), state)
 
     def weights_are_finite(self):
         """False once a NaN or inf reached the weights (then they are not worth saving)."""
@@ -211,7 +223,7 @@ class Trainer:
         trainer.batch_in_epoch = state["batch_in_epoch"]
         trainer._batches = trainer._epoch_batches()
         if rng_state is not None:
-            torch.set_rng_state(rng_state.cpu())
+            trainer.generator.set_state(rng_state.cpu())
         else:  # a checkpoint from before the random state was saved: resumes, but not bit-exactly
-            torch.manual_seed(trainer.config.seed + trainer.step)
+            trainer.generator.manual_seed(trainer.config.seed + trainer.step)
         return trainer
