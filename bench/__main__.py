@@ -16,9 +16,10 @@ import torch
 
 from vae.checkpoint import CheckpointError, load_model
 from vae.model import DeviceError, pick_device
+from vae.paths import ROOT
 
 from . import app, hardware, latency, report, training
-from .measure import ROOT, shipped_sentences
+from .measure import shipped_sentences
 
 # sizes of a full run, and of --quick (tiny sizes, few repeats: seconds, for CI)
 FULL = dict(matmul_size=2048, matmul_repeats=10, sentences=20_000, window=30, windows=5,

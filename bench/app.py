@@ -17,9 +17,14 @@ import tempfile
 import threading
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
-from .measure import ROOT, summary
+import psutil
+
+from vae.paths import ROOT
+
+from .measure import summary
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -78,38 +83,13 @@ def free_port():
 
 
 def tree_rss(pid):
-    """Resident memory (bytes) of a process and all its descendants, from /proc (or psutil).
+    """Resident memory (bytes) of a process and all its descendants (psutil); 0 once it is gone.
     Shared pages count once per process, so this slightly over-counts, never under-counts."""
     try:
-        import psutil
-    except ImportError:
-        psutil = None
-    if psutil is not None:
-        try:
-            root = psutil.Process(pid)
-            return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
-        except psutil.Error:
-            return 0
-    if not Path("/proc").is_dir():
-        return 0  # neither psutil nor /proc (e.g. macOS without psutil): not measured
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        todo += children.get(p, [])
-        try:
-            pages = int(Path(f"/proc/{p}/statm").read_text().split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        total += pages * os.sysconf("SC_PAGE_SIZE")
-    return total
+        root = psutil.Process(pid)
+        return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+    except psutil.Error:
+        return 0
 
 
 class PeakRSS:
@@ -132,13 +112,30 @@ class PeakRSS:
         return self.peak
 
 
-def start_server(model_path, port, log):
-    """streamlit run, serving the model at `model_path`; its output goes to the open file `log`
-    (a file, not a pipe: a pipe nobody reads fills up and blocks the server)."""
+@contextmanager
+def streamlit_server(model_path, timeout=90, env=None):
+    """`streamlit run streamlit_app.py` on a free localhost port, serving the model at `model_path`;
+    yields (base URL, the server's Popen) once /_stcore/health answers, and stops the server on exit.
+    No page is requested, so the first page the caller opens is the server's first request. Its
+    output goes to a log file (a pipe nobody reads fills up and blocks the server), kept for a look
+    when something fails. The benchmarks and the browser tests both start the app this way."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    env = {**os.environ, "TEXT_VAE_MODEL": str(Path(model_path).resolve())}
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]
+    env = {**os.environ, "TEXT_VAE_MODEL": str(Path(model_path).resolve()), **(env or {})}
+    with tempfile.NamedTemporaryFile(prefix=f"streamlit-{port}-", suffix=".log", delete=False) as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_healthy(url, server, log, timeout)
+            yield url, server
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
 def wait_healthy(url, server, log, timeout=60):
@@ -146,14 +143,14 @@ def wait_healthy(url, server, log, timeout=60):
     while time.monotonic() < deadline:
         if server.poll() is not None:
             log.seek(0)
-            raise RuntimeError(f"streamlit exited:\n{log.read().decode(errors='replace')[-2000:]}")
+            raise RuntimeError(f"streamlit exited ({log.name}):\n{log.read().decode(errors='replace')[-2000:]}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
                 if r.status == 200:
                     return
         except OSError:
             time.sleep(0.05)
-    raise TimeoutError(f"streamlit did not answer on {url} within {timeout} s")
+    raise TimeoutError(f"streamlit did not answer on {url} within {timeout} s; its output is in {log.name}")
 
 
 def rerun_done(page, selector=None, text=None, since=None):
@@ -181,51 +178,43 @@ def measure(model_path, clicks=10):
     """Start the server, drive the app, stop the server; a dict of seconds and bytes."""
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     result = {}
-    with sync_playwright() as pw, tempfile.TemporaryFile() as log:
+    with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.add_init_script(RECORDER)
         start = time.perf_counter()  # the browser is up before the clock starts: only the server is timed
-        server = start_server(model_path, port, log)
-        memory = PeakRSS(server.pid)
-        try:
-            wait_healthy(url, server, log)
-            result["server_ready_s"] = time.perf_counter() - start
-            page.goto(url)
-            rerun_done(page, "h1", since=0)
-            result["first_page_s"] = time.perf_counter() - start
-
-            result["sample_page_s"] = navigate(page, "Sample", "h3", "sentences, seed")
-            seconds = []
-            for i in range(clicks):
-                page.get_by_role("button", name="New sentences").click()
-                seconds.append(rerun_seconds(page, "h3", f"seed {i + 1}"))
-            result["sample_click"] = summary(seconds)
-
-            result["interpolate_page_s"] = navigate(page, "Interpolate", "h3", "The path")
-            seconds = []
-            box = page.get_by_label("To", exact=True)
-            for i in range(clicks):
-                box.fill(f"the {'old ' * (i % 3)}man walked home number {i} .")
-                box.press("Enter")
-                seconds.append(rerun_seconds(page, "h3", "The path"))
-            result["interpolate_enter"] = summary(seconds)
-
-            chart = '[data-testid="stPlotlyChart"] .xtitle'
-            result["latent_map_s"] = navigate(page, "Latent_map", chart, "PCA 1")
-            page.get_by_text("UMAP", exact=True).click()
-            result["latent_map_umap_s"] = rerun_seconds(page, chart, "UMAP 1")
-        finally:
-            result["peak_rss_mb"] = memory.stop() / 2**20
-            server.terminate()
+        with streamlit_server(model_path) as (url, server):
+            memory = PeakRSS(server.pid)
             try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            browser.close()
+                result["server_ready_s"] = time.perf_counter() - start
+                page.goto(url)
+                rerun_done(page, "h1", since=0)
+                result["first_page_s"] = time.perf_counter() - start
+
+                result["sample_page_s"] = navigate(page, "Sample", "h3", "sentences, seed")
+                seconds = []
+                for i in range(clicks):
+                    page.get_by_role("button", name="New sentences").click()
+                    seconds.append(rerun_seconds(page, "h3", f"seed {i + 1}"))
+                result["sample_click"] = summary(seconds)
+
+                result["interpolate_page_s"] = navigate(page, "Interpolate", "h3", "The path")
+                seconds = []
+                box = page.get_by_label("To", exact=True)
+                for i in range(clicks):
+                    box.fill(f"the {'old ' * (i % 3)}man walked home number {i} .")
+                    box.press("Enter")
+                    seconds.append(rerun_seconds(page, "h3", "The path"))
+                result["interpolate_enter"] = summary(seconds)
+
+                chart = '[data-testid="stPlotlyChart"] .xtitle'
+                result["latent_map_s"] = navigate(page, "Latent_map", chart, "PCA 1")
+                page.get_by_text("UMAP", exact=True).click()
+                result["latent_map_umap_s"] = rerun_seconds(page, chart, "UMAP 1")
+            finally:
+                result["peak_rss_mb"] = memory.stop() / 2**20
+        browser.close()
     result["clicks"] = clicks
     return result
 
@@ -258,15 +247,11 @@ def under_load(model_path, runs=2, sessions=4, rounds=5, alone_s=10.0, budget_s=
     Returns the Sample clicks' median and p95, and each run's steps/s before and during the clicks."""
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     result = {"runs": runs, "sessions": sessions}
-    with sync_playwright() as pw, tempfile.TemporaryFile() as log:
+    with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        server = start_server(model_path, port, log)
-        deadline = time.monotonic() + budget_s
-        try:
-            wait_healthy(url, server, log)
+        with streamlit_server(model_path) as (url, _):
+            deadline = time.monotonic() + budget_s
             trainers = []
             for _ in range(runs):  # a context each: a browser session each, and a run each
                 page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
@@ -295,11 +280,5 @@ def under_load(model_path, runs=2, sessions=4, rounds=5, alone_s=10.0, budget_s=
             result["steps_per_s_loaded"] = [(run_step(p) - a) / elapsed if a is not None else None
                                             for p, a in zip(trainers, first_steps)]
             result["sample_click"] = summary(seconds)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            browser.close()
+        browser.close()
     return result

@@ -14,9 +14,11 @@ import numpy as np
 import torch
 
 from vae.decode import encode_texts, interpolate, sample_prior
+from vae.paths import ROOT
+from vae.projection import project
 from vae.train import new_model
 
-from .measure import ROOT, summary, time_runs
+from .measure import summary, time_runs
 from .training import PTB_MAX_LEN, PTB_MODEL, PTB_VOCAB
 
 # run in a fresh interpreter by cold_projection(). The clock starts after numpy and the projection module
@@ -24,11 +26,7 @@ from .training import PTB_MAX_LEN, PTB_MODEL, PTB_VOCAB
 COLD_SCRIPT = """
 import json, sys, time
 import numpy as np
-try:
-    from vae.projection import project
-except ImportError:
-    from bench.latency import projector
-    project = projector()
+from vae.projection import project
 x = np.load(sys.argv[1])
 start = time.perf_counter()
 project(x, sys.argv[2])
@@ -56,22 +54,6 @@ print(json.dumps({"seconds": time.perf_counter() - asked, "warm_up": warmup.stat
 
 
 # helpers
-
-
-def projector():
-    """vae.projection.project(x, method) -> (coordinates, fitted); a stand-in with the same call
-    when that module is absent (torch.pca_lowrank, umap-learn directly)."""
-    try:
-        from vae.projection import project
-    except ImportError:
-        def project(x, method="pca"):
-            if method == "pca":
-                x = torch.as_tensor(np.asarray(x, dtype=np.float32))
-                u, s, _ = torch.pca_lowrank(x, q=2)
-                return (u * s).numpy(), None
-            import umap
-            return umap.UMAP(random_state=0).fit_transform(x), None
-    return project
 
 
 def sentence_pairs(texts):
@@ -109,7 +91,6 @@ def interactive(trained, texts, repeats=20, n_encode=5000, umap_runs=5, with_uma
     encode.update(sentences=len(corpus), sentences_per_s=len(corpus) / encode["median_s"])
     result["encode"] = encode
     latents = encode_texts(trained, corpus).numpy()  # (N, latent)
-    project = projector()
     result["pca"] = {**time_runs(lambda: project(latents, "pca"), repeats), "points": len(latents)}
     if with_umap:
         # warm: the warm-up call compiles numba in this process, the timed ones reuse it

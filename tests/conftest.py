@@ -69,64 +69,21 @@ def tiny_model_dir(tiny_trained, tmp_path_factory):
 # The app in a real browser (tests/test_browser.py; reusable by any page's browser test).
 # One Streamlit server and one Chromium for the whole session; a fresh browser context per test.
 
-import os  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's package; `playwright install` cannot download browsers here
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from bench.app import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from bench.app import streamlit_server as bench_server  # noqa: E402
+
 SCREENSHOTS = ROOT / "screenshots"  # git-ignored
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
 def streamlit_server(model_dir, timeout=90):
-    """`streamlit run streamlit_app.py` on a free localhost port, serving `model_dir` as the shipped
-    model; yields the base URL once /_stcore/health answers (no page is requested, so the first
-    page a test opens is the server's first request)."""
-    port = free_port()
-    env = dict(os.environ, TEXT_VAE_MODEL=str(model_dir), OMP_NUM_THREADS="1")
-    log = tempfile.NamedTemporaryFile("w+", prefix=f"streamlit-{port}-", suffix=".log", delete=False)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + timeout
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"streamlit exited with code {server.returncode}; its output is in {log.name}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.time() > deadline:
-                raise RuntimeError(f"streamlit did not answer on {url} within {timeout} s")
-            time.sleep(0.3)
+    """The app serving `model_dir` on a free localhost port (bench.app.streamlit_server, which the
+    benchmarks use too), one torch thread; yields the base URL."""
+    with bench_server(model_dir, timeout, env={"OMP_NUM_THREADS": "1"}) as (url, _):
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 @pytest.fixture(scope="session")
