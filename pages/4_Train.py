@@ -17,10 +17,11 @@ st.title("Train")
 common.sidebar(require_model=False)  # this page needs no model: it makes one
 training.calm_live_view()
 setup, live = st.columns([2, 3], gap="large")
-setup.caption("Train a small VAE and watch the two terms of the ELBO: reconstruction, and the KL that "
-              "measures how much z carries. The run goes on while you visit other pages.")
-# on the left, in the order a class needs them: a preset, Start, the model to use; then the details
-presets_box, run_box, use_box, data_box, knobs_box = (setup.container() for _ in range(5))
+setup.caption("Train a small VAE and watch the ELBO's two terms: reconstruction, and the KL (how much z "
+              "carries).")
+# on the left, in the order a class needs them and within a projector's 720 pixels: a preset, the run's
+# buttons, the model to use; then what to watch, and the details below
+presets_box, run_box, use_box, notes_box, data_box, knobs_box = (setup.container() for _ in range(6))
 
 owner = training.session_run()
 run = owner.run
@@ -50,16 +51,15 @@ if source == "upload":
 
 # presets and knobs
 
-presets_box.subheader("Preset")
 chosen = training.active_preset(training.settings_from_widgets())
 for name in training.PRESETS:  # one under the other: each label whole, even in a narrow column
     presets_box.button(f"Preset: {name}", on_click=training.apply_preset, args=(name,), disabled=active,
                   type="primary" if name == chosen else "secondary", width="stretch",
                   icon=":material/check:" if name == chosen else None)
 if chosen:
-    presets_box.caption(f"**{chosen}:** {training.PRESETS[chosen][1]}")
+    notes_box.caption(f"**{chosen}:** {training.PRESETS[chosen][1]}")
 else:
-    presets_box.caption("Your own settings (no preset).")
+    notes_box.caption("Your own settings (no preset).")
 
 knobs_box.subheader("Model and objective")
 description = knobs_box.empty()  # filled once the knobs below have their values
@@ -93,7 +93,6 @@ description.markdown(training.describe(settings))
 
 # controls
 
-run_box.subheader("Run")
 start, stop = run_box.columns(2)
 buttons = [*run_box.columns(3), stop]  # Pause, Resume, Step; Stop beside Start
 if start.button("Start", type="primary", disabled=active or texts is None, width="stretch"):
@@ -107,9 +106,10 @@ if start.button("Start", type="primary", disabled=active or texts is None, width
         st.rerun()
 status = run.status if run is not None else "idle"
 if run is not None:
-    run_box.caption(f"This run belongs to this page's link: a reload, or the link opened in another tab, "
-                  f"finds it again. Once no tab has shown it for {training.IDLE_SECONDS // 60} minutes it is "
-                  "stopped and deleted, and a server restart ends it: download the checkpoint to keep the model.")
+    notes_box.caption(f"This run belongs to this page's link: a reload, or the link opened in another tab, "
+                      f"finds it again. Once no tab has shown it for {training.IDLE_SECONDS // 60} minutes it is "
+                      "stopped and deleted, and a server restart ends it: download the checkpoint to keep the "
+                      "model.")
 actions = [("Pause", "running", "pause"), ("Resume", "paused", "resume"),
            ("Step", "paused", "step"), ("Stop", ("running", "paused"), "stop")]
 for column, (label, when, action) in zip(buttons, actions):
@@ -177,14 +177,13 @@ with live:
 
 # a run stopped by a NaN loss keeps its last good step (the bad one was not applied)
 if status in ("paused", "finished", "stopped") or (status == "failed" and run.weights_are_finite()):
-    use_box.subheader("Use it")
     name = f"trained in this browser, step {run.steps_done:,}"
     use, download = use_box.columns(2)
     if use.button("Use this model", type="primary", width="stretch",
                   help="The Sample, Interpolate and Latent map pages use it in this browser session."):
         training.use_model(owner, name)
         st.rerun()
-    download.download_button("Download the checkpoint (.zip)", data=lambda: training.checkpoint_bytes(run),
+    download.download_button("Download (.zip)", data=lambda: training.checkpoint_bytes(run),
                              file_name=f"text-vae-step{run.steps_done}.zip", mime="application/zip",
                              width="stretch")
     if st.session_state.get(common.SESSION_MODEL_NAME) == name:

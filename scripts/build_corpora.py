@@ -375,10 +375,14 @@ def write_gz(path, lines):
 
 
 def write_csv(path, rows):
+    """text,label rows; a cell that starts like a spreadsheet formula is escaped, as in every CSV the
+    project writes (none of today's sentences does, so the files are unchanged by it)."""
+    from vae.data import safe_cell
+
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["text", "label"])
-        writer.writerows(rows)
+        writer.writerows([safe_cell(cell) for cell in row] for row in rows)
 
 
 def count_table(header, counts):

@@ -93,6 +93,8 @@ def sidebar(require_model=True) -> TrainedModel | None:
     With no model at all, show how to get one and stop the page (or return None if
     `require_model` is False, for pages that still have something to say)."""
     through_the_navigation()
+    # a projector shows 720 pixels: Streamlit's 6rem above the title is room a result needs
+    st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 2.5rem;}</style>")
     try:
         trained, error = current_model(), None
     except CheckpointError as e:

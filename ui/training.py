@@ -315,7 +315,7 @@ def calm_live_view():
 # charts
 
 CHARTS = (  # (metric, title), in the order of the grid
-    ("neg_elbo", "−ELBO (nats per sentence)"), ("recon", "reconstruction NLL"), ("kl", "KL(q(z|x) ‖ p(z))"),
+    ("neg_elbo", "−ELBO"), ("recon", "reconstruction"), ("kl", "KL(q ‖ p)"),
     ("kl_weight", "KL weight"), ("active_units", "active units"), ("tokens_per_s", "tokens / s"),
 )
 HELDOUT_COLOUR, TRAINING_COLOUR = "#D55E00", "#0072B2"  # Okabe-Ito vermillion and blue

@@ -61,8 +61,8 @@ def evaluate(trained: TrainedModel, texts, iw_samples=100, batch_size=64, seed=0
         result["ppl"] = math.exp(totals["iw_nll"] / num_tokens)
     mu, logvar = torch.cat(all_mu), torch.cat(all_logvar)
     result["kl_per_dim"] = [round(v, 4) for v in (kl_per_dim / N).tolist()]
-    if cfg.autoencoder or cfg.language_model:
-        result["mi"] = result["mi_upper_bound"] = None
+    if cfg.autoencoder or cfg.language_model or N < 2:  # MI over one sentence means nothing (and its
+        result["mi"] = result["mi_upper_bound"] = None       # covariance is undefined)
     else:
         result["mi"] = mutual_information(mu, logvar)
         result["mi_upper_bound"] = mutual_information_upper_bound(mu, logvar)

@@ -261,6 +261,7 @@ class TrainingRun:
                 if single_step or self.trainer.step % self.heldout_every == 0:
                     self._measure()
             self._measure()  # where the run ended (once per step: nothing new if measured already)
+            self._panel()  # and what the model writes there (a Stop mid-way shows the last step, not an old one)
         except NonFiniteLoss as e:
             self._end("failed", str(e))
         except Exception as e:  # any error ends the run with its message, never a hung page
@@ -313,6 +314,8 @@ class TrainingRun:
         dropout), then put it back in train mode."""
         if not self.panel_texts and not self.num_samples:
             return
+        if self._panels and self._panels[-1]["step"] == self.trainer.step:
+            return  # this step's panel is drawn already
         model = self.trainer.model
         model.eval()
         try:
