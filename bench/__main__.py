@@ -16,7 +16,7 @@ import torch
 
 from vae.checkpoint import CheckpointError, load_model
 from vae.model import DeviceError, pick_device
-from vae.paths import ROOT
+from vae.paths import ROOT, default_model
 
 from . import app, hardware, latency, report, training
 from .measure import shipped_sentences
@@ -33,8 +33,8 @@ QUICK = dict(matmul_size=512, matmul_repeats=3, sentences=256, window=2, windows
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[1])
     parser.add_argument("--quick", action="store_true", help="seconds, tiny sizes: checks the benchmark works")
-    parser.add_argument("--model", default=str(ROOT / "assets" / "model"),
-                        help="checkpoint folder (default: the shipped model, assets/model)")
+    parser.add_argument("--model", default=str(default_model()),
+                        help="checkpoint folder (default: $TEXT_VAE_MODEL, else the shipped model)")
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "latest.json"),
                         help="where to write the JSON (default: bench/results/latest.json)")
     parser.add_argument("--skip-browser", action="store_true", help="leave out the app section")

@@ -20,9 +20,9 @@ import torch
 from vae.checkpoint import load_model
 from vae.metrics import evaluate
 from vae.objective import ObjectiveConfig
+from vae.paths import ROOT
 from vae.train import TrainConfig, Trainer, new_model
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "ptb"
 
 # ../shared/DATA.md: NLL in nats per sentence on the test set; PPL per word incl. <eos>

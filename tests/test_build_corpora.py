@@ -1,9 +1,10 @@
 """Specification of the corpus builder's parsers, on inline snippets (no installed packages)."""
 import importlib.util
 import random
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "build_corpora.py"
+from vae.paths import ROOT
+
+SCRIPT = ROOT / "scripts" / "build_corpora.py"
 spec = importlib.util.spec_from_file_location("build_corpora", SCRIPT)
 bc = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bc)

@@ -2,7 +2,6 @@
 matmul, the output matrix transposed) computes what nn.GRU computes, so decoding gives the same
 sentences; and its tables follow the weights when they change."""
 
-from pathlib import Path
 
 import pytest
 import torch
@@ -12,9 +11,8 @@ from vae.checkpoint import load_model
 from vae.data import to_batch
 from vae.decode import encode_texts, padded_batch, reconstruct, sample_prior
 from vae.model import ModelConfig, SentenceVAE
-
-EVERYDAY = Path(__file__).parent / "data" / "everyday_sentences.txt"
-SHIPPED = Path(__file__).parent.parent / "assets" / "model"
+from vae.paths import EVERYDAY_SENTENCES as EVERYDAY
+from vae.paths import SHIPPED_MODEL as SHIPPED
 
 
 def reference_path(monkeypatch):
