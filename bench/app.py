@@ -20,8 +20,6 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-import psutil
-
 from vae.paths import ROOT
 
 from .measure import summary
@@ -85,6 +83,8 @@ def free_port():
 def tree_rss(pid):
     """Resident memory (bytes) of a process and all its descendants (psutil); 0 once it is gone.
     Shared pages count once per process, so this slightly over-counts, never under-counts."""
+    import psutil  # here, not at the top: the tests import this module for streamlit_server alone
+
     try:
         root = psutil.Process(pid)
         return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
@@ -113,12 +113,13 @@ class PeakRSS:
 
 
 @contextmanager
-def streamlit_server(model_path, timeout=90, env=None):
+def streamlit_server(model_path, timeout=90, env=None, on_start=None):
     """`streamlit run streamlit_app.py` on a free localhost port, serving the model at `model_path`;
     yields (base URL, the server's Popen) once /_stcore/health answers, and stops the server on exit.
     No page is requested, so the first page the caller opens is the server's first request. Its
     output goes to a log file (a pipe nobody reads fills up and blocks the server), kept for a look
-    when something fails. The benchmarks and the browser tests both start the app this way."""
+    when something fails. `on_start(process)` is called as soon as the process exists. The
+    benchmarks and the browser tests both start the app this way."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
@@ -127,8 +128,10 @@ def streamlit_server(model_path, timeout=90, env=None):
     env = {**os.environ, "TEXT_VAE_MODEL": str(Path(model_path).resolve()), **(env or {})}
     with tempfile.NamedTemporaryFile(prefix=f"streamlit-{port}-", suffix=".log", delete=False) as log:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        if on_start:
+            on_start(server)
         try:
-            wait_healthy(url, server, log, timeout)
+            wait_healthy(url, server, log, timeout)  # its error names the log, which is then kept
             yield url, server
         finally:
             server.terminate()
@@ -136,6 +139,7 @@ def streamlit_server(model_path, timeout=90, env=None):
                 server.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 server.kill()
+    Path(log.name).unlink()
 
 
 def wait_healthy(url, server, log, timeout=60):
@@ -184,8 +188,9 @@ def measure(model_path, clicks=10):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.add_init_script(RECORDER)
         start = time.perf_counter()  # the browser is up before the clock starts: only the server is timed
-        with streamlit_server(model_path) as (url, server):
-            memory = PeakRSS(server.pid)
+        started = []  # memory is watched from the process's first moment, not from its first answer
+        with streamlit_server(model_path, on_start=lambda p: started.append(PeakRSS(p.pid))) as (url, server):
+            memory = started[0]
             try:
                 result["server_ready_s"] = time.perf_counter() - start
                 page.goto(url)

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from vae.decode import encode_texts, interpolate, sample_prior
 from vae.paths import ROOT
@@ -133,7 +132,6 @@ def ptb_decoding(texts, repeats=20, device=None):
     """10 greedy samples and a 10-step interpolation at the PTB configuration, to compare with the
     reference implementation. The model is untrained: it rarely says <eos>, so it decodes all
     max_len + 1 steps, the worst case (decode_steps_median says how many it took)."""
-    torch.manual_seed(0)
-    trained = new_model(texts, PTB_MODEL, vocab_size=PTB_VOCAB, min_freq=1, max_len=PTB_MAX_LEN)
+    trained = new_model(texts, PTB_MODEL, vocab_size=PTB_VOCAB, min_freq=1, max_len=PTB_MAX_LEN, seed=0)
     trained.model.to(device or "cpu").eval()
     return decoding_runs(trained, texts, repeats, strategy="greedy")

@@ -9,8 +9,6 @@ Two configurations, both on the same fixed slice of the shipped corpus:
 
 import statistics
 
-import torch
-
 from vae.checkpoint import load_model
 from vae.model import ModelConfig
 from vae.objective import ObjectiveConfig
@@ -103,7 +101,6 @@ def shipped_config(model_path, texts, ceiling_gflops, device=None, **windows):
 def ptb_config(texts, ceiling_gflops, device=None, **windows):
     """Throughput of the PTB configuration, vocabulary built from `texts` (10k words when the slice has them).
     `precision="fp32"` in `windows` measures the plain fp32 path, the baseline of the bf16 speed-up."""
-    torch.manual_seed(0)
-    trained = new_model(texts, PTB_MODEL, vocab_size=PTB_VOCAB, min_freq=1, max_len=PTB_MAX_LEN)
+    trained = new_model(texts, PTB_MODEL, vocab_size=PTB_VOCAB, min_freq=1, max_len=PTB_MAX_LEN, seed=0)
     trained.model.to(device or "cpu")
     return throughput(trained, texts, PTB_BATCH, ObjectiveConfig(), ceiling_gflops, **windows)

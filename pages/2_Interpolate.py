@@ -4,15 +4,12 @@ corpus sentences whose codes lie nearest to a typed one.
 Controls on the left, the outcome on the right, so that on a projector (1280x720) it is in view.
 """
 
-import re
-
-import pandas as pd
 import streamlit as st
 
 from ui import common, maps
-from vae.decode import InputError, arithmetic, encode_ids, interpolate, reconstruct, sentence_ids
-from vae.neighbours import METRICS, nearest
-from vae.word_diff import changed_words
+from ui.markdown import escape, highlighted
+from vae.decode import InputError, arithmetic, interpolate, reads_back, reconstruct, sentence_ids
+from vae.neighbours import METRICS
 
 st.set_page_config(page_title="Interpolate · Text VAE Explorer", page_icon="🧭", layout="wide")
 st.title("Interpolate")
@@ -21,17 +18,6 @@ common.note_if_no_latent(trained)
 controls, results = st.columns([2, 3], gap="large")
 
 PATH, ARITHMETIC, NEIGHBOURS = "path", "arithmetic", "nearest neighbours"
-
-
-def escape(word):
-    """Markdown-safe: a word like `*` or `[1]` must show as itself."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>$~:])", r"\\\1", word)
-
-
-def highlighted(text, previous):
-    """The sentence with the words that changed since the previous step as orange badges."""
-    return " ".join(f":orange-badge[{escape(w)}]" if changed else escape(w)
-                    for w, changed in changed_words(previous, text))
 
 
 def checked(texts):
@@ -51,9 +37,9 @@ def show(notices):
         st.info(notice)
 
 
-def typed_and_read_back(label, code, typed, ids, read_back):
+def typed_and_read_back(label, code, typed, read_back):
     """One end, side by side: what was typed (s) and what its posterior mean decodes to (z)."""
-    exact = trained.tokenizer.encode(read_back) == ids
+    exact = reads_back(trained, typed, read_back)
     left, right = st.columns(2)
     left.markdown(f"**{label} typed:** {escape(typed)}")
     right.markdown(f"**{code} reads back:** {escape(read_back)} "
@@ -78,16 +64,16 @@ if mode == PATH:
                                "between them, which stays where N(0, I) puts its mass instead of cutting "
                                "through the middle.")
     with results:
-        (ids_a, ids_b), notices = checked({"From": sentence_a, "To": sentence_b})
+        _, notices = checked({"From": sentence_a, "To": sentence_b})
         path = interpolate(trained, sentence_a, sentence_b, steps, method)
         st.subheader(f"The path, {len(path)} steps")
-        typed_and_read_back("s₀", "z₀", sentence_a, ids_a, path[0].text)
+        typed_and_read_back("s₀", "z₀", sentence_a, path[0].text)
         previous = path[0].text
         for i, sample in enumerate(path):
             t = i / (len(path) - 1)
             st.markdown(f"`t = {t:.2f}` {highlighted(sample.text, previous) if i else escape(sample.text)}")
             previous = sample.text
-        typed_and_read_back("s₁", "z₁", sentence_b, ids_b, path[-1].text)
+        typed_and_read_back("s₁", "z₁", sentence_b, path[-1].text)
         st.caption("Highlighted: the words that changed from the step before. Each end is decoded from its "
                    "own posterior mean; when that differs from what was typed, the model cannot reproduce "
                    "the sentence, and the path starts or ends there.")
@@ -102,14 +88,14 @@ elif mode == ARITHMETIC:
         sentence_b = st.text_input("b", "he is sad .", **common.in_url("sum_b"))
         sentence_c = st.text_input("c", "she was happy .", **common.in_url("sum_c"))
     with results:
-        ids, notices = checked({"a": sentence_a, "b": sentence_b, "c": sentence_c})
+        _, notices = checked({"a": sentence_a, "b": sentence_b, "c": sentence_c})
         answer = arithmetic(trained, sentence_a, sentence_b, sentence_c)
         st.subheader("a is to b as c is to ?")
         st.markdown(f"### {escape(answer.text)}")
         st.caption("z_c + z_b − z_a, decoded greedily.")
         read_back = reconstruct(trained, [sentence_a, sentence_b, sentence_c])
-        for label, typed, these_ids, back in zip("abc", (sentence_a, sentence_b, sentence_c), ids, read_back):
-            typed_and_read_back(label, f"z_{label}", typed, these_ids, back.text)
+        for label, typed, back in zip("abc", (sentence_a, sentence_b, sentence_c), read_back):
+            typed_and_read_back(label, f"z_{label}", typed, back.text)
         show(notices)
 
 else:
@@ -124,15 +110,8 @@ else:
         k = st.slider("Neighbours", 1, 20, 8, **common.in_url("neighbours"))
     with results:
         [ids], notices = checked({"Sentence": probe})
-        corpus, corpus_key = maps.shipped_corpus(corpus_name)
-        mu = maps.codes(trained, corpus, corpus_key, corpus_name)
-        z = encode_ids(trained, [ids])[0][0].numpy()
-        order, distances = nearest(mu, z, k, metric)
-        st.subheader(f"The {len(order)} nearest in {corpus_name}")
-        labels = corpus.labels or [""] * len(corpus.texts)
-        table = pd.DataFrame({"sentence": [corpus.texts[i] for i in order], "label": [labels[i] for i in order],
-                              "distance": [float(distances[i]) for i in order]},
-                             index=pd.RangeIndex(1, len(order) + 1))
+        table = maps.nearest_table(trained, corpus_name, ids, k, metric)
+        st.subheader(f"The {len(table)} nearest in {corpus_name}")
         st.table(table.style.format({"distance": "{:.3f}"}))
-        st.caption(f"{metric} distance between posterior means, over {len(corpus.texts):,} sentences.")
+        st.caption(f"{metric} distance between posterior means, over the {corpus_name} corpus.")
         show(notices)

@@ -57,8 +57,7 @@ with controls:
         except InputError as e:
             st.warning(str(e))
 
-label_title = maps.SHIPPED_CORPORA[name].split(":")[0] if name else "label"
-figure = maps.map_figure(corpus, view, method, label_title, placed, probe)
+figure = maps.map_figure(corpus, view, method, maps.label_title(name), placed, probe)
 with chart:
     # one selection per corpus and projection: rows picked on another map mean nothing on this one
     event = st.plotly_chart(figure, on_select="rerun", selection_mode=("box", "lasso"),

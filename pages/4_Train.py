@@ -44,7 +44,7 @@ source = data_box.radio("Training sentences", ["tiny", "upload"], horizontal=Tru
                        disabled=active,
                        format_func={"tiny": f"shipped tiny corpus ({len(training.tiny_corpus()):,} short sentences)",
                                     "upload": "upload your own..."}.get)
-texts, corpus_name = training.tiny_corpus(), "assets/corpora/tiny_train.txt"
+texts, corpus_name = training.tiny_corpus(), training.TINY_CORPUS_NAME
 if source == "upload":
     upload = corpus_uploader(data_box, labels=False, disabled=active)
     texts, corpus_name = (upload.corpus.texts, f"upload: {upload.name}") if upload else (None, None)
@@ -136,20 +136,9 @@ def live_view(rendered_status):
     else:
         st.markdown(line)
     if history or measured:
-        # the held-out numbers where there are some: they compare across runs, and Step moves them
-        latest = measured[-1]["heldout"] if measured else history[-1]
-        earlier = measured[-2]["heldout"] if len(measured) > 1 else None
-        where = ("held-out sentences, no dropout" if measured else "training batches") + \
-            f", at step {measured[-1]['step'] if measured else history[-1]['step']:,}"
-        cells = st.columns(4)
-        for cell, (label, key, digits) in zip(cells, [("−ELBO", "neg_elbo", 1), ("recon NLL", "recon", 1),
-                                                     ("KL", "kl", 2)]):
-            value = training.metric_value(key, latest)
-            change = value - training.metric_value(key, earlier) if earlier else None
-            cell.metric(label, f"{value:.{digits}f}", None if change is None else f"{change:+.{digits}f}",
-                        delta_color="off" if key == "kl" else "inverse", help=where)
-        cells[3].metric("active units", f"{latest['active_units']}/{run.latent_size}",
-                        help=where)
+        headline, where = training.headline(history, measured, run.latent_size)
+        for cell, (label, value, change, colour) in zip(st.columns(len(headline)), headline):
+            cell.metric(label, value, change, delta_color=colour, help=where)
         st.plotly_chart(training.metrics_figure(history, measured), key="train_chart")
         st.caption(f"Nats per sentence. Line: the training batches, {training.LOG_EVERY} steps per point, with "
                    f"the run's word dropout. Dots: held-out sentences ({owner.heldout_note}) every "
@@ -176,7 +165,7 @@ with live:
 # the trained model
 
 # a run stopped by a NaN loss keeps its last good step (the bad one was not applied)
-if status in ("paused", "finished", "stopped") or (status == "failed" and run.weights_are_finite()):
+if run is not None and run.has_usable_model():
     name = f"trained in this browser, step {run.steps_done:,}"
     use, download = use_box.columns(2)
     if use.button("Use this model", type="primary", width="stretch",

@@ -433,7 +433,9 @@ def write_licenses(out, r_root):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default="assets/corpora", type=Path)
+    from vae.paths import CORPORA
+
+    parser.add_argument("--out", default=CORPORA, type=Path)
     parser.add_argument("--seed", default=0, type=int)
     parser.add_argument("--max-share", default=MAX_SHARE, type=float,
                         help="largest share of the corpus any one source may have")

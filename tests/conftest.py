@@ -2,14 +2,17 @@
 
 import base64
 import json
+import time
 
 import numpy as np
 import pytest
 import torch
 
+from vae import runner
 from vae.checkpoint import save_checkpoint
 from vae.objective import ObjectiveConfig
 from vae.paths import ROOT
+from vae.runner import TrainingRun
 from vae.train import TrainConfig, Trainer, new_model
 
 # tiny models gain nothing from threads, and a second thread only fights other jobs for the CPU
@@ -127,3 +130,38 @@ def chart_traces(at, chart=0) -> list:
         points = np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"]).size if isinstance(x, dict) else len(x)
         traces.append((trace.get("name"), points))
     return traces
+
+
+# training runs in background threads (tests/test_runner*.py)
+
+
+def make_run(steps=40, max_seconds=None, panel_every=1000, panel_texts=(), num_samples=0, word_dropout=0.0,
+             heldout_texts=(), heldout_every=50, **train):
+    """A tiny model's run on SENTENCES (seed 0 unless `train` says otherwise), not yet started."""
+    config = TrainConfig(**{"steps": steps, "batch_size": 8, "log_every": 5, **train})
+    trained = new_model(SENTENCES, dict(embed_size=16, hidden_size=32, latent_size=4), min_freq=1, max_len=12,
+                        seed=config.seed)
+    trainer = Trainer(trained, SENTENCES, ObjectiveConfig(kl_warmup_steps=10, word_dropout=word_dropout), config)
+    return TrainingRun(trainer, max_seconds, panel_every, panel_texts, num_samples,
+                       heldout_texts=heldout_texts, heldout_every=heldout_every)
+
+
+def wait_until(condition, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def no_runs_left_behind():
+    """Stops every training run a test left going (`pytestmark = pytest.mark.usefixtures(...)`)."""
+    yield
+    runner.stop_all()
+    wait_until(lambda: runner.active_runs() == 0)
+
+
+def no_exception(at):
+    """The AppTest page ran without an exception (its message otherwise); returns it."""
+    assert not at.exception, at.exception[0].value
+    return at

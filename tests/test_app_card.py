@@ -30,7 +30,8 @@ def full_card():
         "bars": {name: 0.0 for name in BARS},
         "bars_met": {name: name == "sample_empty" for name in BARS},
         "rate_distortion": {"rows": [row, {**row, "run": "free bits 0.25", "kl": 8.4, "recon": 49.3}],
-                            "shipped": {**row, "run": "shipped (20000 steps)", "kl": 60.0, "recon": 12.0},
+                            "shipped": {**row, "run": "shipped (26000 steps)", "kl": 60.0, "recon": 12.0},
+                            "longer_runs": [{**row, "run": "free bits 2, 20000 steps", "kl": 59.5, "recon": 19.5}],
                             "budget": "--steps 1000", "test_sentences": 537, "note": "Free bits 2 won."},
         "samples": {"prior": ["a prior sample ."], "mixture": ["a mixture sample ."]},
         "interpolations": [{"from": "a", "to": "b", "path": ["a .", "b ."]}],
@@ -49,7 +50,9 @@ def test_the_card_shows_bars_trade_off_kl_per_dimension_and_samples(tiny_model_d
     titles = [c["layout"]["title"]["text"] for c in charts]
     assert "KL of each latent dimension on held-out sentences" in titles
     sweep = charts[titles.index("Each dot is one run")]
-    assert [t["name"] for t in sweep["data"]] == ["sweep: same short budget", "the shipped model"]
+    assert [t["name"] for t in sweep["data"]] == ["sweep: same short budget", "the shipped recipe, trained longer",
+                                                  "the shipped model"]
+    assert sweep["data"][1]["text"] == ["free bits 2, 20000 steps"]
     tables = [t.value for t in at.dataframe]
     bars = next(t for t in tables if "bar" in t.columns)
     assert len(bars) == len(BARS) and list(bars["met"]).count("yes") == 1

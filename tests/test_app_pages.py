@@ -7,10 +7,11 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import ROOT, SENTENCES, chart_traces
+from conftest import ROOT, SENTENCES, chart_traces, no_exception
 from streamlit.testing.v1 import AppTest
 
 from vae.latent_map import bytes_fingerprint, map_path, save_map, weights_fingerprint
+from vae.paths import CORPORA
 from vae.train import new_model
 
 TIMEOUT = 60  # the default 3 s is too short on a busy machine
@@ -29,11 +30,6 @@ def open_page(tiny_model_dir, monkeypatch):
         return at.run()
 
     return open_page
-
-
-def no_exception(at):
-    assert not at.exception, at.exception[0].value
-    return at
 
 
 def all_text(at):
@@ -212,7 +208,7 @@ def labelled_csv():
 
 def test_the_map_of_a_shipped_corpus_has_one_point_per_sentence(open_page):
     at = no_exception(open_page("pages/3_Latent_map.py", corpus="by_author"))
-    rows = (ROOT / "assets" / "corpora" / "by_author.csv").read_text().count("\n") - 1
+    rows = (CORPORA / "by_author.csv").read_text().count("\n") - 1
     counts = chart_points(at)
     assert sum(counts.values()) == rows and set(counts) == {"Austen", "Dickens", "Verne", "Wells"}
     assert at.get("download_button")
@@ -252,7 +248,7 @@ def test_a_typed_sentence_lands_on_the_map_among_its_neighbours(open_page):
 
 def test_a_precomputed_map_is_shown_as_it_was_saved(open_page, tiny_trained, tiny_model_dir, tmp_path, monkeypatch):
     model_dir = shutil.copytree(tiny_model_dir, tmp_path / "model")
-    corpus = ROOT / "assets" / "corpora" / "by_author.csv"
+    corpus = CORPORA / "by_author.csv"
     rows = corpus.read_text().count("\n") - 1
     umap_xy = np.stack([np.arange(rows), -np.arange(rows)], axis=1).astype(np.float32)
     save_map(map_path(model_dir, corpus), np.zeros((rows, 8)), umap_xy, n_neighbors=15, min_dist=0.1,
@@ -269,7 +265,7 @@ def test_a_precomputed_map_is_shown_as_it_was_saved(open_page, tiny_trained, tin
 
 def test_a_stale_precomputed_map_is_ignored(open_page, tiny_model_dir, tmp_path, monkeypatch):
     model_dir = shutil.copytree(tiny_model_dir, tmp_path / "model")
-    corpus = ROOT / "assets" / "corpora" / "by_author.csv"
+    corpus = CORPORA / "by_author.csv"
     rows = corpus.read_text().count("\n") - 1
     save_map(map_path(model_dir, corpus), np.zeros((rows, 8)), np.zeros((rows, 2)), n_neighbors=15, min_dist=0.1,
              weights="another model", corpus=bytes_fingerprint(corpus.read_bytes()))

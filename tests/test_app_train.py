@@ -36,7 +36,7 @@ def status_line(at):
     return next((m.value for m in at.markdown if " · step " in m.value), "")
 
 
-def chart_points(at):
+def elbo_points(at):
     """Points in the first (−ELBO) trace of the metrics chart, 0 before there is one."""
     traces = chart_traces(at)
     return traces[0][1] if traces else 0
@@ -69,9 +69,9 @@ def test_start_watch_pause_use_the_model_on_the_sample_page_and_stop(app):
     assert "running" in status_line(app)
     assert button(app, "Start").disabled and app.slider(key="train_beta").disabled  # knobs locked
 
-    poll(app, lambda at: chart_points(at) >= 2)  # the metrics arrive while the script is idle
-    before = chart_points(app)
-    poll(app, lambda at: chart_points(at) > before)
+    poll(app, lambda at: elbo_points(at) >= 2)  # the metrics arrive while the script is idle
+    before = elbo_points(app)
+    poll(app, lambda at: elbo_points(at) > before)
 
     button(app, "Pause").click().run()
     assert "paused" in status_line(app)

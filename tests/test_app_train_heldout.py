@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 from test_app_train import ROOT, button, poll
 
 from vae import runner
+from vae.paths import CORPORA
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def test_held_out_numbers_are_shown_and_a_single_step_moves_them(train_page):
 def test_an_upload_is_measured_on_its_own_held_out_lines_and_memorising_is_called_out(train_page):
     at = train_page
     # 60 lines of everyday sentences: too few to learn how sentences go, few enough to learn by heart
-    lines = (ROOT / "assets" / "corpora" / "tiny_train.txt").read_text().splitlines()[:60]
+    lines = (CORPORA / "tiny_train.txt").read_text().splitlines()[:60]
     at.radio(key="train_source").set_value("upload").run()
     at.file_uploader[0].set_value(("mine.txt", "\n".join(lines).encode(), "text/plain")).run()
     at.number_input(key="train_steps").set_value(400)

@@ -62,11 +62,15 @@ def test_auto_precision_is_bf16_only_where_the_hardware_has_it():
 
 
 def test_bf16_training_reaches_the_same_held_out_nll_as_fp32():
-    """Same recipe, seed and steps: held-out NLL within 0.5 nats (issue 10's bar, on a tiny model)."""
+    """Same recipe, seeds and steps: NLL within 0.5 nats (issue 10's bar, on a tiny model). Averaged
+    over three seeds: one tiny run's NLL moves by more than that with any change of rounding."""
     results = {}
     for precision in ("fp32", "bf16"):
-        trainer = trainer_for(ObjectiveConfig(kl_schedule="linear", kl_warmup_steps=40, free_bits=0.5),
-                              steps=150, precision=precision)
-        trainer.run()
-        results[precision] = evaluate(trainer.trained, SENTENCES, iw_samples=20)["iw_nll"]
+        nlls = []
+        for seed in range(3):
+            trainer = trainer_for(ObjectiveConfig(kl_schedule="linear", kl_warmup_steps=40, free_bits=0.5),
+                                  steps=150, precision=precision, seed=seed)
+            trainer.run()
+            nlls.append(evaluate(trainer.trained, SENTENCES, iw_samples=20)["iw_nll"])
+        results[precision] = sum(nlls) / len(nlls)
     assert abs(results["bf16"] - results["fp32"]) < 0.5, results

@@ -5,37 +5,13 @@ import time
 
 import pytest
 import torch
-from conftest import SENTENCES
+from conftest import SENTENCES, make_run, wait_until
 
 from vae import runner
-from vae.objective import ObjectiveConfig
-from vae.runner import RunnerBusy, TrainingRun
-from vae.train import TrainConfig, Trainer, new_model
+from vae.runner import RunnerBusy
+from vae.train import new_model
 
-
-def make_run(steps=40, max_seconds=None, panel_every=1000, panel_texts=(), num_samples=0, word_dropout=0.0,
-             heldout_texts=(), heldout_every=50, **train):
-    """A tiny model's run on SENTENCES (seed 0 unless `train` says otherwise), not yet started."""
-    config = TrainConfig(**{"steps": steps, "batch_size": 8, "log_every": 5, **train})
-    trained = new_model(SENTENCES, dict(embed_size=16, hidden_size=32, latent_size=4), min_freq=1, max_len=12,
-                        seed=config.seed)
-    trainer = Trainer(trained, SENTENCES, ObjectiveConfig(kl_warmup_steps=10, word_dropout=word_dropout), config)
-    return TrainingRun(trainer, max_seconds, panel_every, panel_texts, num_samples,
-                       heldout_texts=heldout_texts, heldout_every=heldout_every)
-
-
-def wait_until(condition, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
-@pytest.fixture(autouse=True)
-def no_runs_left_behind():
-    yield
-    runner.stop_all()
-    wait_until(lambda: runner.active_runs() == 0)
+pytestmark = pytest.mark.usefixtures("no_runs_left_behind")
 
 
 def test_a_run_trains_to_its_step_limit_and_finishes():

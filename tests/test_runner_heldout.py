@@ -2,8 +2,10 @@
 
 import pytest
 import torch
-from test_runner import make_run as make_any_run
-from test_runner import no_runs_left_behind, wait_until  # noqa: F401 (an autouse fixture)
+from conftest import make_run as make_any_run
+from conftest import wait_until
+
+pytestmark = pytest.mark.usefixtures("no_runs_left_behind")
 
 HELDOUT = ["the dog sat on the roof .", "my teacher reads the letter .", "a red boat is in the sea ."]
 

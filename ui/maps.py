@@ -5,6 +5,7 @@ its settings. A shipped corpus with the shipped model needs neither: its map was
 (scripts/precompute_maps.py) and is read from the model folder.
 """
 
+import html
 import textwrap
 from dataclasses import dataclass
 
@@ -166,7 +167,7 @@ def map_figure(corpus: Corpus, view: LatentMap, method: str, label_title: str, p
     label, and a star where the typed sentence lands."""
     labels = point_labels(corpus)
     points = pd.DataFrame({"x": view.xy[:, 0], "y": view.xy[:, 1], "label": labels, "row": range(len(labels)),
-                           "sentence": ["<br>".join(textwrap.wrap(t, 60)) for t in corpus.texts]})
+                           "sentence": ["<br>".join(textwrap.wrap(html.escape(t), 60)) for t in corpus.texts]})
     many = len(set(labels)) > len(PALETTE)  # then colours repeat, and shapes tell those labels apart
     figure = px.scatter(points, x="x", y="y", color="label", symbol="label" if many else None,
                         custom_data=["sentence", "row"], render_mode="svg", height=500,
@@ -175,9 +176,11 @@ def map_figure(corpus: Corpus, view: LatentMap, method: str, label_title: str, p
     figure.update_traces(marker=dict(size=5, opacity=0.7),
                          hovertemplate="%{customdata[0]}<extra>%{fullData.name}</extra>")
     if placed is not None:
+        # the typed text goes in as data, escaped: "%{...}" or "<b>" in it must show as typed
         figure.add_scatter(x=[placed.xy[0]], y=[placed.xy[1]], mode="markers", name="your sentence",
                            marker=dict(symbol="star", size=20, color="black", line=dict(width=1, color="white")),
-                           hovertemplate=f"{textwrap.shorten(typed, 80)}<extra>your sentence</extra>")
+                           text=[html.escape(textwrap.shorten(typed, 80))],
+                           hovertemplate="%{text}<extra>your sentence</extra>")
     figure.update_layout(dragmode="select", legend=dict(itemsizing="constant"))  # a drag selects a box
     return figure
 
@@ -194,3 +197,19 @@ def selection_table(corpus: Corpus, selection) -> pd.DataFrame:
     labels = point_labels(corpus)
     rows = [row for row in selected_rows(selection) if row < len(corpus.texts)]
     return pd.DataFrame({"sentence": [corpus.texts[i] for i in rows], "label": [labels[i] for i in rows]})
+
+
+def nearest_table(trained, corpus_name: str, ids, k=8, metric="cosine") -> pd.DataFrame:
+    """The k corpus sentences whose posterior means lie nearest to the code of `ids` (a typed
+    sentence's token ids), numbered from 1, with their labels and distances."""
+    corpus, corpus_key = shipped_corpus(corpus_name)
+    mu = codes(trained, corpus, corpus_key, corpus_name)
+    order, distances = nearest(mu, encode_ids(trained, [ids])[0][0].numpy(), k, metric)
+    labels = point_labels(corpus)
+    return pd.DataFrame({"sentence": [corpus.texts[i] for i in order], "label": [labels[i] for i in order],
+                         "distance": [float(distances[i]) for i in order]}, index=pd.RangeIndex(1, len(order) + 1))
+
+
+def label_title(corpus_name: str | None) -> str:
+    """What a shipped corpus's labels are (its legend's title); "label" for an upload."""
+    return SHIPPED_CORPORA[corpus_name].split(":")[0] if corpus_name else "label"

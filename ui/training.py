@@ -21,13 +21,14 @@ from vae.checkpoint import checkpoint_zip, save_checkpoint
 from vae.data import read_corpus
 from vae.heldout import memorised, split_heldout
 from vae.objective import ObjectiveConfig
-from vae.paths import CORPORA
+from vae.paths import CORPORA, ROOT
 from vae.runner import TrainingRun, heldout_sentences
 from vae.train import TrainConfig, Trainer, new_model, run_card
 
 from . import common
 
 TINY_CORPUS = CORPORA / "tiny_train.txt"
+TINY_CORPUS_NAME = TINY_CORPUS.relative_to(ROOT).as_posix()  # as the card names it
 HELDOUT_CORPUS = CORPORA / "valid.txt.gz"
 MAX_STEPS = 5_000
 MAX_SECONDS = 600  # a run's training time on a shared server, pauses not counted
@@ -348,6 +349,26 @@ def metrics_figure(history, measurements=()) -> go.Figure:
     fig.update_layout(height=330, margin=dict(l=10, r=10, t=50, b=10),
                       legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0))
     return fig
+
+
+HEADLINE = [("−ELBO", "neg_elbo", 1, "inverse"), ("recon NLL", "recon", 1, "inverse"), ("KL", "kl", 2, "off")]
+
+
+def headline(history, measurements, latent_size):
+    """The numbers above the charts: [(label, value, change since the last measurement, delta
+    colour)] and where they come from. The held-out numbers where there are some: they compare
+    across runs, and a Step moves them; else the latest training batches."""
+    latest = measurements[-1]["heldout"] if measurements else history[-1]
+    earlier = measurements[-2]["heldout"] if len(measurements) > 1 else None
+    step = measurements[-1]["step"] if measurements else history[-1]["step"]
+    where = f"{'held-out sentences, no dropout' if measurements else 'training batches'}, at step {step:,}"
+    cells = []
+    for label, key, digits, colour in HEADLINE:
+        value = metric_value(key, latest)
+        change = None if earlier is None else f"{value - metric_value(key, earlier):+.{digits}f}"
+        cells.append((label, f"{value:.{digits}f}", change, colour))
+    cells.append(("active units", f"{latest['active_units']}/{latent_size}", None, "normal"))
+    return cells, where
 
 
 def status_line(run: TrainingRun) -> str:

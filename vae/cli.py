@@ -32,6 +32,7 @@ from .decode import (
     sample_prior,
 )
 from .metrics import evaluate, reconstruction_quality, sample_diversity
+from .model import ModelConfig
 from .objective import SCHEDULES, ObjectiveConfig
 from .paths import default_model
 from .train import LR_SCHEDULES, PRECISIONS, NonFiniteLoss, TrainConfig, Trainer, new_model, run_card
@@ -142,38 +143,39 @@ def build_parser():
     p.add_argument("--corpus", required=True, help="training sentences: .txt[.gz] (one per line) or .csv/.tsv")
     p.add_argument("--out", required=True, help="checkpoint folder to write (and resume from)")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
-    p.add_argument("--steps", type=whole(1), default=10_000)
-    p.add_argument("--batch-size", type=whole(1, 65_536), default=64)
-    p.add_argument("--lr", type=real(0, 10, low_open=True), default=1e-3)
-    p.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant",
+    p.add_argument("--steps", type=whole(1), default=TrainConfig.steps)
+    p.add_argument("--batch-size", type=whole(1, 65_536), default=TrainConfig.batch_size)
+    p.add_argument("--lr", type=real(0, 10, low_open=True), default=TrainConfig.lr)
+    p.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=TrainConfig.lr_schedule,
                    help="cosine: from --lr down to --lr-min over --steps")
-    p.add_argument("--lr-min", type=real(0, 10), default=0.0)
+    p.add_argument("--lr-min", type=real(0, 10), default=TrainConfig.lr_min)
     p.add_argument("--init-from", metavar="MODEL",
                    help="start from this checkpoint's weights and vocabulary (model-size flags are ignored)")
-    p.add_argument("--seed", type=whole(0, MAX_SEED), default=0)
+    p.add_argument("--seed", type=whole(0, MAX_SEED), default=TrainConfig.seed)
     p.add_argument("--mode", choices=("vae", "ae", "lm"), default="vae",
                    help="vae; ae = deterministic autoencoder; lm = decoder only (the baseline)")
-    p.add_argument("--embed", type=whole(1, 65_536), default=256)
-    p.add_argument("--hidden", type=whole(1, 65_536), default=256)
-    p.add_argument("--latent", type=whole(1, 4_096), default=32)
-    p.add_argument("--layers", type=whole(1, 16), default=1)
-    p.add_argument("--rnn", choices=("gru", "lstm"), default="gru")
-    p.add_argument("--dropout", type=real(0, 1, high_open=True), default=0.0)
-    p.add_argument("--kl-schedule", choices=SCHEDULES, default="linear")
-    p.add_argument("--kl-warmup", type=whole(0), default=2000, help="steps of KL annealing (cycle length if cyclical)")
-    p.add_argument("--beta", type=real(0), default=1.0)
-    p.add_argument("--word-dropout", type=real(0, 1), default=0.0)
-    p.add_argument("--free-bits", type=real(0), default=0.0, help="nats per latent dimension")
-    p.add_argument("--ae-pretrain", type=whole(0), default=0,
+    p.add_argument("--embed", type=whole(1, 65_536), default=ModelConfig.embed_size)
+    p.add_argument("--hidden", type=whole(1, 65_536), default=ModelConfig.hidden_size)
+    p.add_argument("--latent", type=whole(1, 4_096), default=ModelConfig.latent_size)
+    p.add_argument("--layers", type=whole(1, 16), default=ModelConfig.num_layers)
+    p.add_argument("--rnn", choices=("gru", "lstm"), default=ModelConfig.rnn_type)
+    p.add_argument("--dropout", type=real(0, 1, high_open=True), default=ModelConfig.dropout)
+    p.add_argument("--kl-schedule", choices=SCHEDULES, default=ObjectiveConfig.kl_schedule)
+    p.add_argument("--kl-warmup", type=whole(0), default=ObjectiveConfig.kl_warmup_steps,
+                   help="steps of KL annealing (cycle length if cyclical)")
+    p.add_argument("--beta", type=real(0), default=ObjectiveConfig.beta)
+    p.add_argument("--word-dropout", type=real(0, 1), default=ObjectiveConfig.word_dropout)
+    p.add_argument("--free-bits", type=real(0), default=ObjectiveConfig.free_bits, help="nats per latent dimension")
+    p.add_argument("--ae-pretrain", type=whole(0), default=ObjectiveConfig.ae_pretrain_steps,
                    help="first steps as a deterministic autoencoder, before the KL anneal (Li et al. 2019)")
-    p.add_argument("--bag-of-words", type=real(0), default=0.0,
+    p.add_argument("--bag-of-words", type=real(0), default=ObjectiveConfig.bag_of_words,
                    help="weight of a bag-of-words loss from z (Zhao et al. 2017); 0 = no such head")
-    p.add_argument("--precision", choices=PRECISIONS, default="auto",
+    p.add_argument("--precision", choices=PRECISIONS, default=TrainConfig.precision,
                    help="auto = bf16 autocast where the CPU or GPU supports it, else fp32")
     p.add_argument("--vocab-size", type=whole(5, 2_000_000), default=10_000)
     p.add_argument("--min-freq", type=whole(1), default=2)
     p.add_argument("--max-len", type=whole(1, MAX_LEN), default=30, help="sentences are truncated to this many words")
-    p.add_argument("--log-every", type=whole(1), default=100)
+    p.add_argument("--log-every", type=whole(1), default=TrainConfig.log_every)
     p.add_argument("--save-every", type=whole(1), default=1000)
     p.set_defaults(func=cmd_train)
 

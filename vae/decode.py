@@ -314,3 +314,10 @@ def arithmetic(trained: TrainedModel, text_a, text_b, text_c, **decoding):
     mu, _ = encode_ids(trained, ids)
     decoding.setdefault("strategy", "greedy")
     return generate(trained, (mu[2] + mu[1] - mu[0])[None], **decoding)[0]
+
+
+def reads_back(trained: TrainedModel, typed, decoded):
+    """Whether `decoded` is `typed` as the model reads it: the same words, once both are tokenized
+    (case, spacing and words beyond max_len do not count)."""
+    tokens = trained.tokenizer.tokens(trained.tokenizer.encode(typed, trained.max_len))
+    return tokens == trained.tokenizer.tokens(trained.tokenizer.encode(decoded))

@@ -64,7 +64,7 @@ def evaluate(trained: TrainedModel, texts, iw_samples=100, batch_size=64, seed=0
     if cfg.autoencoder or cfg.language_model or N < 2:  # MI over one sentence means nothing (and its
         result["mi"] = result["mi_upper_bound"] = None       # covariance is undefined)
     else:
-        result["mi"] = mutual_information(mu, logvar)
+        result["mi"] = mutual_information(mu, logvar, generator=torch.Generator().manual_seed(seed))
         result["mi_upper_bound"] = mutual_information_upper_bound(mu, logvar)
     result["mi_estimator"] = (f"He et al. 2019 over all {N} sentences (at most log N = {math.log(max(N, 1)):.2f});"
                               " upper bound: mean KL - KL(moment-matched Gaussian of q(z) || p(z))")
@@ -94,7 +94,7 @@ def iw_nll(model, tokens, lengths, mu, logvar, k, chunk=50, generator=None):
     return -(torch.logsumexp(torch.cat(log_w), dim=0) - math.log(k))
 
 
-def mutual_information(mu, logvar, chunk=256):
+def mutual_information(mu, logvar, chunk=256, generator=None):
     """I(x; z) under q over a whole evaluation set (He et al. 2019, eq. 4's estimator):
     E_x E_q(z|x) [log q(z|x)] - E_q(z) [log q(z)], q(z) being the mixture of all N posteriors.
 
@@ -102,7 +102,8 @@ def mutual_information(mu, logvar, chunk=256):
     Over N sentences it is still at most about log N, the entropy of the evaluation set itself."""
     N, L = mu.shape
     neg_entropy = (-0.5 * L * math.log(2 * math.pi) - 0.5 * (1 + logvar).sum(-1)).mean()
-    z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)  # one z per x, (N, L)
+    eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)  # mu and logvar are on the CPU here
+    z = mu + eps * torch.exp(0.5 * logvar)  # one z per x, (N, L)
     log_qz = torch.cat([torch.logsumexp(gaussian_log_density(z[i:i + chunk, None], mu[None], logvar[None]), dim=1)
                         for i in range(0, N, chunk)]) - math.log(N)
     return (neg_entropy - log_qz.mean()).item()

@@ -62,6 +62,28 @@ class SentenceVAE(nn.Module):
 
     # q(z|x)
 
+    @torch.no_grad()
+    def reset_parameters(self, generator: torch.Generator):
+        """Draw every weight from `generator`, with PyTorch's own default initialisations: word
+        vectors N(0, 1) with a zero <pad> row; recurrent layers U(-1/sqrt(H), 1/sqrt(H)); linear
+        layers U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias (what kaiming_uniform_ with
+        a = sqrt(5) gives); the output bias zeros. The layers' own initialisers draw from torch's
+        global generator, which other threads share, so a seeded model is initialised here."""
+        nn.init.normal_(self.embedding.weight, generator=generator)
+        self.embedding.weight[PAD_ID].zero_()
+        for rnn in (self.encoder, self.decoder):
+            bound = 1 / math.sqrt(rnn.hidden_size)
+            for weight in rnn.parameters():
+                nn.init.uniform_(weight, -bound, bound, generator=generator)
+        linears = [self.to_mu_logvar, self.latent_to_state, self.to_embed]
+        if self.bag_of_words is not None:
+            linears.append(self.bag_of_words)
+        for linear in linears:
+            bound = 1 / math.sqrt(linear.in_features)
+            nn.init.uniform_(linear.weight, -bound, bound, generator=generator)
+            nn.init.uniform_(linear.bias, -bound, bound, generator=generator)
+        self.out_bias.zero_()
+
     def dropout(self, x, generator=None):
         """Dropout (Srivastava et al. 2014) with its mask drawn from `generator`, so that a training
         run's noise is its own: two runs in two threads never draw from each other's stream (and

@@ -6,7 +6,7 @@ the model they judge was trained.
 """
 
 from .data import read_corpus
-from .decode import interpolate
+from .decode import interpolate, reads_back
 from .metrics import evaluate, lm_perplexity, num_words, reconstruction_quality, sample_diversity
 from .model import TrainedModel
 from .paths import EVERYDAY_SENTENCES
@@ -34,11 +34,6 @@ BARS = {
 
 def read_everyday_sentences():
     return read_corpus(EVERYDAY_SENTENCES).texts
-
-
-def reads_back(trained: TrainedModel, text, path_end):
-    tokens = trained.tokenizer.tokens(trained.tokenizer.encode(text, trained.max_len))
-    return tokens == trained.tokenizer.tokens(trained.tokenizer.encode(path_end))
 
 
 def interpolation_report(trained: TrainedModel, pairs=INTERPOLATION_PAIRS, steps=6):

@@ -209,6 +209,12 @@ class TrainingRun:
         with self._lock:
             return self.trainer.weights_are_finite()
 
+    def has_usable_model(self):
+        """Whether there is a model to use or download: the run is paused or over, and its weights
+        hold no NaN (a run stopped by a NaN loss keeps its last good step: the bad one was not applied)."""
+        return self.status in ("paused", "finished", "stopped") or (
+            self.status == "failed" and self.weights_are_finite())
+
     def metrics(self, since=0):
         """The Trainer's metrics dicts (plus `seconds` of training), oldest first."""
         with self._lock:

@@ -7,7 +7,6 @@ weights, the Adam moments and the position in the data.
 
 import math
 import random
-import threading
 import time
 from dataclasses import asdict, dataclass
 
@@ -73,19 +72,13 @@ class NonFiniteLoss(RuntimeError):
     """The loss became NaN or infinite; the step that caused it was not applied."""
 
 
-_initialising = threading.Lock()
-
-
 def new_model(texts, model_config: dict, vocab_size=10_000, min_freq=2, max_len=30,
               whitespace_only=False, seed=0) -> TrainedModel:
     """A fresh, untrained model with a vocabulary built from `texts`, its initial weights drawn
-    from `seed`. PyTorch's layers initialise themselves from the global generator, so this seeds it
-    inside fork_rng (which restores it afterwards) and under a lock (two threads building models at
-    once would interleave their draws)."""
+    from a generator seeded with `seed` (never from torch's global one, which other threads use)."""
     tokenizer = WordTokenizer.train(texts, vocab_size, min_freq, whitespace_only)
-    with _initialising, torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = SentenceVAE(ModelConfig(vocab_size=len(tokenizer), **model_config))
+    model = SentenceVAE(ModelConfig(vocab_size=len(tokenizer), **model_config))
+    model.reset_parameters(torch.Generator().manual_seed(seed))
     return TrainedModel(model, tokenizer, max_len)
 
 
@@ -212,6 +205,8 @@ class Trainer:
         trained, state, optimizer_state, rng_state = load_training_state(path, device)
         try:
             objective, train = ObjectiveConfig(**state["objective"]), config or TrainConfig(**state["train"])
+            if not all(isinstance(state.get(key), int) for key in ("step", "epoch", "batch_in_epoch")):
+                raise KeyError("step, epoch and batch_in_epoch must be whole numbers")
         except (KeyError, TypeError) as e:
             raise CheckpointError(f"{path}: not a resumable run ({type(e).__name__}: {e})") from None
         trainer = cls(trained, train_texts, objective, train)
@@ -222,8 +217,10 @@ class Trainer:
         trainer.step, trainer.epoch = state["step"], state["epoch"]
         trainer.batch_in_epoch = state["batch_in_epoch"]
         trainer._batches = trainer._epoch_batches()
-        if rng_state is not None:
+        try:
             trainer.generator.set_state(rng_state.cpu())
-        else:  # a checkpoint from before the random state was saved: resumes, but not bit-exactly
+        except (AttributeError, RuntimeError):
+            # no random state (an old checkpoint), or one of another device's generator (saved on a
+            # GPU, resumed on the CPU): the run goes on, with new noise, so not bit-exactly
             trainer.generator.manual_seed(trainer.config.seed + trainer.step)
         return trainer
