@@ -29,10 +29,13 @@ class PCA:
         x = np.asarray(x, dtype=np.float64)  # (N, D)
         if len(x) < 2:
             raise ValueError("PCA needs at least 2 points")
-        self.pca = SklearnPCA(min(self.n_components, x.shape[1]), svd_solver="full").fit(x)
+        with warnings.catch_warnings():  # codes that do not vary (the LM baseline's) have no variance to share out
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.pca = SklearnPCA(min(self.n_components, x.shape[1]), svd_solver="full").fit(x)
         pad = self.n_components - self.pca.n_components_
         self.components = np.vstack([self.pca.components_, np.zeros((pad, x.shape[1]))])  # (n_components, D)
-        self.explained_variance_ratio = np.concatenate([self.pca.explained_variance_ratio_, np.zeros(pad)])
+        ratio = np.nan_to_num(self.pca.explained_variance_ratio_)
+        self.explained_variance_ratio = np.concatenate([ratio, np.zeros(pad)])
         return self
 
     def transform(self, x):
