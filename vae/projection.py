@@ -53,7 +53,10 @@ class UMAP:
         self.n_neighbors, self.min_dist, self.seed = n_neighbors, min_dist, seed
 
     def fit(self, x):
-        import umap  # lazy: slow to import (numba), and only needed when asked for
+        with warnings.catch_warnings():  # lazy: slow to import (numba), and only needed when asked for
+            # umap-learn warns at import that its parametric variant needs TensorFlow; it is not used
+            warnings.filterwarnings("ignore", message=".*parametric_umap.*Tensorflow")
+            import umap
 
         x = np.asarray(x, dtype=np.float32)
         if len(x) < 4:
