@@ -18,6 +18,7 @@ server-wide cap (`MAX_RUNS`) keeps a shared CPU from being swamped by many brows
 
 import copy
 import os
+import sys
 import threading
 import time
 import weakref
@@ -32,6 +33,7 @@ from .train import NonFiniteLoss, Trainer
 
 MAX_RUNS = 2  # training threads allowed at once in this process (all sessions together)
 SMALL_SERVER_CORES = 2  # at most this many cores: a run gets one torch thread, whatever it asks for
+SWITCH_INTERVAL_S = 0.0005  # while training runs: how soon another thread gets the GIL (see start())
 NICENESS = 10  # added to a training thread's CPU niceness, so the pages' threads run first (Linux)
 
 _slots_lock = threading.Lock()
@@ -139,6 +141,10 @@ class TrainingRun:
             raise RuntimeError("this run was started already; make a new TrainingRun")
         _take_slot()
         _live_runs.add(self)
+        # A training thread runs Python between its (small) tensor operations and holds the GIL while
+        # it does; a page's thread waits up to the switch interval (5 ms by default) for every one of
+        # the hundreds of operations a decode takes. 0.5 ms lets the pages' threads in sooner.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         self.status = "running"
         self._thread = threading.Thread(target=self._loop, name="vae-training-run", daemon=True)
         self._thread.start()
