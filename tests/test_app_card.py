@@ -19,6 +19,7 @@ def full_card():
            "sample_distinct_2": 0.95, "active_units": 8, "mi_upper_bound": 57.6}
     return {
         "command": "python -m vae train --corpus tiny.txt --out model",
+        "steps": 300, "initial_steps": 2000,
         "objective": {"free_bits": 2.0},
         "test_metrics": {"iw_nll": 41.5, "ppl": 88.2, "kl": 16.25, "active_units": 8, "latent_size": 8,
                          "elbo": -45.0, "recon": 28.75, "mi": 2.5, "mi_upper_bound": 15.0,
@@ -59,3 +60,4 @@ def test_the_card_shows_bars_trade_off_kl_per_dimension_and_samples(tiny_model_d
     assert any("exact match, <unk> allowed" in t.columns for t in tables)
     text = "\n".join(e.value for e in [*at.markdown, *at.caption])
     assert "a prior sample ." in text and "a mixture sample ." in text and "Free bits 2 won." in text
+    assert "2,000 training steps, then 300 more fine-tuning it" in text

@@ -61,6 +61,11 @@ def describe(trained, card):
     kind = "autoencoder" if config.autoencoder else "language model (no latent)" if config.language_model else "VAE"
     sentences = card.get("training_sentences")
     steps = card.get("steps")
+    earlier = card.get("initial_steps")  # a fine-tuned model: the steps of the model it started from
+    if isinstance(steps, int) and isinstance(earlier, int) and not isinstance(earlier, bool):
+        steps_text = f"; {earlier:,} training steps, then {steps:,} more fine-tuning it"
+    else:
+        steps_text = f"; {steps:,} training steps" if isinstance(steps, int) else ""
     st.markdown(
         f"- **Which:** {source}\n"
         f"- **Kind:** {kind}: {'bidirectional ' if config.bidirectional else ''}{config.rnn_type.upper()} encoder "
@@ -70,7 +75,7 @@ def describe(trained, card):
         f"words, sentences up to {trained.max_len} words\n"
         f"- **Training data:** `{card.get('training_corpus', 'not recorded')}`"
         + (f", {sentences:,} sentences" if isinstance(sentences, int) else "")
-        + (f"; {steps:,} training steps" if isinstance(steps, int) else "")
+        + steps_text
         + f"\n- **Runs on:** {common.device_name(trained.device)}"
     )
 
