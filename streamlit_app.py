@@ -18,7 +18,7 @@ def home():
 
 
 st.set_page_config(page_title="Text VAE Explorer", page_icon="🔤")
-warmup.start()  # UMAP's numba code compiles in a background thread, after the first page (issue 10)
+warmup.start_with_server()  # UMAP's numba code compiles in a background thread, after the first page (issue 10)
 HOME = st.Page(home, title="Home", default=True)
 page = st.navigation([HOME] + [st.Page(f"pages/{name}.py", title=title) for name, title in common.PAGES])
 page.run()

@@ -53,3 +53,12 @@ def test_waiting_for_umap_returns_at_once_once_warm(fresh):
     started = time.perf_counter()
     warmup.wait_for_umap()
     assert time.perf_counter() - started < 0.05
+
+
+def test_the_server_warms_up_unless_told_not_to(fresh, monkeypatch):
+    monkeypatch.setenv("TEXT_VAE_WARM_UMAP", "0")  # as the tests' apps run
+    warmup.start_with_server()
+    assert warmup.state()["status"] == "not started"
+    monkeypatch.delenv("TEXT_VAE_WARM_UMAP")  # as a user's app runs
+    warmup.start_with_server()
+    assert warmup.state()["status"] in ("waiting", "running", "done")

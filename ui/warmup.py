@@ -7,6 +7,7 @@ priority. A page that is about to fit a map calls `wait_for_umap()`: it returns 
 warm-up is done, else shows its progress until it is.
 """
 
+import os
 import threading
 import time
 
@@ -19,6 +20,14 @@ DELAY_S = 3.0  # after the first script run: the first page is drawn before numb
 
 _lock = threading.Lock()
 _state = {"status": "not started", "started": None, "seconds": None, "error": None}
+
+
+def start_with_server():
+    """What streamlit_app.py calls on every run: start() unless $TEXT_VAE_WARM_UMAP is "0" (the tests
+    set it: every app they start would otherwise spend a minute of CPU compiling a UMAP it never
+    fits; a page that fits one still starts the warm-up itself, through wait_for_umap)."""
+    if os.environ.get("TEXT_VAE_WARM_UMAP", "1") != "0":
+        start()
 
 
 def start(delay=DELAY_S):
