@@ -19,6 +19,8 @@ PRIOR, NEAR = "the prior", "near a sentence"
 NORMAL, MIXTURE = "N(0, I) prior", "mixture fitted to training codes"
 with controls:
     st.caption("Draw codes z and let the decoder write a sentence for each, one word at a time.")
+    # first, so that on a projector (1280x720) the button a class presses most is never below the fold
+    st.button("New sentences", type="primary", on_click=common.next_seed, help="Adds 1 to the seed in the sidebar.")
     source = st.radio("Where the codes come from", [PRIOR, NEAR], horizontal=True, **common.in_url("source"),
                       captions=["z ~ p(z)", "z ~ around q(z|x) of your sentence"])
     near = spread = None
@@ -50,7 +52,6 @@ with controls:
     if strategy == "top-p":
         top_p = st.slider("p (probability mass to choose from)", 0.05, 1.0, 0.9, 0.05, **common.in_url("top_p"))
     count = st.slider("Number of sentences", 1, 50, 10, **common.in_url("samples"))
-    st.button("New sentences", on_click=common.next_seed, help="Adds 1 to the seed in the sidebar.")
 
 decoding = dict(strategy=strategy, temperature=temperature, top_k=top_k or 20, top_p=top_p or 0.9)
 with results:
