@@ -9,7 +9,7 @@ from conftest import SENTENCES
 
 from vae.checkpoint import load_model
 from vae.data import to_batch
-from vae.decode import encode_texts, padded_batch, reconstruct, sample_prior
+from vae.decode import encode_texts, reconstruct, sample_prior
 from vae.model import ModelConfig, SentenceVAE
 from vae.paths import EVERYDAY_SENTENCES as EVERYDAY
 from vae.paths import SHIPPED_MODEL as SHIPPED
@@ -61,10 +61,11 @@ def test_tables_follow_the_weights_when_they_change(tiny_trained):
     torch.testing.assert_close(after, expected)
 
 
-def test_padded_batch_is_to_batch():
+def test_to_batch_pads_after_eos():  # the batch builder encoding uses (one numpy fill)
     ids = [[5, 6, 7], [8], [9, 10, 11, 12, 13]]
-    for a, b in zip(padded_batch(ids), to_batch(ids)):
-        assert torch.equal(a, b)
+    tokens, lengths = to_batch(ids)
+    assert torch.equal(tokens, torch.tensor([[5, 6, 7, 3, 0, 0], [8, 3, 0, 0, 0, 0], [9, 10, 11, 12, 13, 3]]))
+    assert torch.equal(lengths, torch.tensor([4, 2, 6]))
 
 
 def test_tiny_model_decodes_the_same_on_both_paths(tiny_trained, monkeypatch):

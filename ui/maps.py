@@ -132,7 +132,6 @@ def shipped_corpus_names():
     return [name for name in SHIPPED_CORPORA if (CORPORA / f"{name}.csv").is_file()]
 
 
-
 # a typed sentence on the map
 
 
@@ -185,11 +184,15 @@ def map_figure(corpus: Corpus, view: LatentMap, method: str, label_title: str, p
     return figure
 
 
-def neighbours_table(corpus: Corpus, placed: Placed) -> pd.DataFrame:
+def rows_table(corpus: Corpus, rows, distances, index=None) -> pd.DataFrame:
+    """Corpus rows as a table of sentence, label and distance (`distances` indexed by row)."""
     labels = point_labels(corpus)
-    return pd.DataFrame({"sentence": [corpus.texts[i] for i in placed.neighbours],
-                         "label": [labels[i] for i in placed.neighbours],
-                         "distance": [float(placed.distances[i]) for i in placed.neighbours]})
+    return pd.DataFrame({"sentence": [corpus.texts[i] for i in rows], "label": [labels[i] for i in rows],
+                         "distance": [float(distances[i]) for i in rows]}, index=index)
+
+
+def neighbours_table(corpus: Corpus, placed: Placed) -> pd.DataFrame:
+    return rows_table(corpus, placed.neighbours, placed.distances)
 
 
 def selection_table(corpus: Corpus, selection) -> pd.DataFrame:
@@ -205,9 +208,7 @@ def nearest_table(trained, corpus_name: str, ids, k=8, metric="cosine") -> pd.Da
     corpus, corpus_key = shipped_corpus(corpus_name)
     mu = codes(trained, corpus, corpus_key, corpus_name)
     order, distances = nearest(mu, encode_ids(trained, [ids])[0][0].numpy(), k, metric)
-    labels = point_labels(corpus)
-    return pd.DataFrame({"sentence": [corpus.texts[i] for i in order], "label": [labels[i] for i in order],
-                         "distance": [float(distances[i]) for i in order]}, index=pd.RangeIndex(1, len(order) + 1))
+    return rows_table(corpus, order, distances, index=pd.RangeIndex(1, len(order) + 1))
 
 
 def label_title(corpus_name: str | None) -> str:

@@ -8,11 +8,13 @@ decompressed only up to `max_bytes`, and reading stops at the first row past `ma
 
 import csv
 import io
+import itertools
 import random
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .tokenizer import EOS_ID, PAD_ID
@@ -155,13 +157,15 @@ def read_corpus(path, max_rows=MAX_ROWS, max_bytes=MAX_TEXT_BYTES) -> Corpus:
 
 
 def to_batch(ids_list, device=None):
-    """Token id lists (words only) -> tokens (B, T) with <eos> appended and <pad> after, lengths (B,)."""
-    lengths = [len(ids) + 1 for ids in ids_list]
-    tokens = torch.full((len(ids_list), max(lengths)), PAD_ID, dtype=torch.long)
-    for row, ids in enumerate(ids_list):
-        tokens[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
-        tokens[row, len(ids)] = EOS_ID
-    return tokens.to(device), torch.tensor(lengths, device=device)
+    """Token id lists (words only) -> tokens (B, T) with <eos> appended and <pad> after, lengths (B,).
+    Built with one numpy fill, not a tensor per sentence: for 5,000 sentences to encode, the
+    per-sentence version was most of the time spent outside the encoder."""
+    lengths = np.fromiter(map(len, ids_list), dtype=np.int64, count=len(ids_list)) + 1
+    tokens = np.full((len(ids_list), int(lengths.max())), PAD_ID, dtype=np.int64)
+    words = np.arange(tokens.shape[1]) < (lengths - 1)[:, None]
+    tokens[words] = np.fromiter(itertools.chain.from_iterable(ids_list), dtype=np.int64, count=int(words.sum()))
+    tokens[np.arange(len(ids_list)), lengths - 1] = EOS_ID
+    return torch.from_numpy(tokens).to(device), torch.from_numpy(lengths).to(device)
 
 
 def length_bucketed_batches(lengths, batch_size, rng: random.Random, pool_batches=50):

@@ -3,17 +3,15 @@
 Used read-only by the app, the CLI and the tests; everything runs under torch.inference_mode().
 """
 
-import itertools
 import math
 import numbers
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
-from .data import sorted_batches
+from .data import sorted_batches, to_batch
 from .model import TrainedModel
-from .tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID
+from .tokenizer import BOS_ID, EOS_ID, UNK_ID
 
 STRATEGIES = ("greedy", "sample", "top-k", "top-p")
 METHODS = ("linear", "spherical")  # interpolation paths
@@ -109,18 +107,6 @@ def sentence_ids(trained: TrainedModel, text: str):
     return ids, notes
 
 
-def padded_batch(ids_list, device=None):
-    """What data.to_batch returns (tokens (B, T): words, <eos>, <pad>...; lengths (B,)), built with
-    one numpy fill instead of a tensor per sentence: for 5,000 sentences that was most of the time
-    left outside the encoder."""
-    lengths = np.fromiter(map(len, ids_list), dtype=np.int64, count=len(ids_list)) + 1
-    tokens = np.full((len(ids_list), int(lengths.max())), PAD_ID, dtype=np.int64)
-    words = np.arange(tokens.shape[1]) < (lengths - 1)[:, None]
-    tokens[words] = np.fromiter(itertools.chain.from_iterable(ids_list), dtype=np.int64, count=int(words.sum()))
-    tokens[np.arange(len(ids_list)), lengths - 1] = EOS_ID
-    return torch.from_numpy(tokens).to(device), torch.from_numpy(lengths).to(device)
-
-
 @torch.inference_mode()
 def encode_ids(trained: TrainedModel, ids_list, batch_size=512, progress=None):
     """Posterior means and log-variances for token id lists: two (N, latent) CPU tensors, in input
@@ -133,7 +119,7 @@ def encode_ids(trained: TrainedModel, ids_list, batch_size=512, progress=None):
     lengths = [len(ids) for ids in ids_list]
     done = 0
     for batch in sorted_batches(lengths, batch_size):
-        tokens, lens = padded_batch([ids_list[i] for i in batch], model.device)
+        tokens, lens = to_batch([ids_list[i] for i in batch], model.device)
         m, lv = model.encode(tokens, lens)
         mu[batch], logvar[batch] = m.float().cpu(), lv.float().cpu()
         done += len(batch)

@@ -33,7 +33,7 @@ from .train import NonFiniteLoss, Trainer
 
 MAX_RUNS = 2  # training threads allowed at once in this process (all sessions together)
 SMALL_SERVER_CORES = 2  # at most this many cores: a run gets one torch thread, whatever it asks for
-SWITCH_INTERVAL_S = 0.0005  # while training runs: how soon another thread gets the GIL (see start())
+SWITCH_INTERVAL_S = 0.0005  # from the first run on, process-wide: how soon another thread gets the GIL
 NICENESS = 10  # added to a training thread's CPU niceness, so the pages' threads run first (Linux)
 
 _slots_lock = threading.Lock()
