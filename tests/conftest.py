@@ -139,14 +139,14 @@ def chart_traces(at, chart=0) -> list:
 
 
 def make_run(steps=40, max_seconds=None, panel_every=1000, panel_texts=(), num_samples=0, word_dropout=0.0,
-             heldout_texts=(), heldout_every=50, **train):
+             heldout_texts=(), heldout_every=50, yield_to_users=False, **train):
     """A tiny model's run on SENTENCES (seed 0 unless `train` says otherwise), not yet started."""
     config = TrainConfig(**{"steps": steps, "batch_size": 8, "log_every": 5, **train})
     trained = new_model(SENTENCES, dict(embed_size=16, hidden_size=32, latent_size=4), min_freq=1, max_len=12,
                         seed=config.seed)
     trainer = Trainer(trained, SENTENCES, ObjectiveConfig(kl_warmup_steps=10, word_dropout=word_dropout), config)
     return TrainingRun(trainer, max_seconds, panel_every, panel_texts, num_samples,
-                       heldout_texts=heldout_texts, heldout_every=heldout_every)
+                       heldout_texts=heldout_texts, heldout_every=heldout_every, yield_to_users=yield_to_users)
 
 
 def wait_until(condition, timeout=20.0):

@@ -50,6 +50,49 @@ def test_pause_holds_the_run_and_resume_continues_it():
     wait_until(lambda: run.steps_done > held + 3)
 
 
+def test_a_run_sits_out_while_pages_serve_clicks_and_then_goes_on(monkeypatch):
+    monkeypatch.setattr(runner, "USER_QUIET_S", 0.5)
+    monkeypatch.setattr(runner, "MAX_YIELD_S", 60.0)
+    run = make_run(steps=10_000, yield_to_users=True)
+    run.start()
+    wait_until(lambda: run.steps_done >= 3)
+    clicks_until = time.monotonic() + 1.0
+    runner.user_request()
+    time.sleep(0.1)  # the step in flight when the click came ends
+    held = run.steps_done
+    while time.monotonic() < clicks_until:  # a stream of clicks
+        runner.user_request()
+        time.sleep(0.05)
+    assert run.steps_done == held
+    wait_until(lambda: run.steps_done > held + 3)  # quiet again: it trains on
+
+
+def test_a_stream_of_clicks_slows_a_run_but_never_stops_it(monkeypatch):
+    monkeypatch.setattr(runner, "USER_QUIET_S", 60.0)
+    monkeypatch.setattr(runner, "MAX_YIELD_S", 0.1)
+    run = make_run(steps=10_000, yield_to_users=True)
+    runner.user_request()
+    run.start()
+    wait_until(lambda: run.steps_done >= 3)
+
+
+def test_stop_and_pause_end_a_runs_wait_for_quiet_at_once(monkeypatch):
+    monkeypatch.setattr(runner, "USER_QUIET_S", 60.0)
+    monkeypatch.setattr(runner, "MAX_YIELD_S", 60.0)
+    run = make_run(steps=10_000, yield_to_users=True)
+    runner.user_request()
+    run.start()
+    wait_until(lambda: run.steps_done >= 1)
+    run.pause()
+    assert run.status == "paused"
+    run.step()
+    wait_until(lambda: run.steps_done >= 2)  # a Step while paused does not sit out
+    started = time.monotonic()
+    run.stop()
+    assert run.status == "stopped"
+    assert time.monotonic() - started < 5.0
+
+
 def test_step_trains_one_batch_while_paused():
     run = make_run(steps=10_000)
     run.start()

@@ -13,6 +13,7 @@ from vae.checkpoint import CheckpointError, load_model
 from vae.latent_map import weights_fingerprint
 from vae.model import TrainedModel
 from vae.paths import default_model
+from vae.runner import user_request
 
 # the Train page's side of the contract: it sets both keys when the user picks "Use this model"
 SESSION_MODEL, SESSION_MODEL_NAME = "session_model", "session_model_name"
@@ -87,11 +88,15 @@ def back_to_shipped_model():
     st.session_state.pop(SESSION_MODEL_NAME, None)
 
 
-def sidebar(require_model=True) -> TrainedModel | None:
+def sidebar(require_model=True, training_sits_out=True) -> TrainedModel | None:
     """Show the model in use, its device and the global seed; return the model.
 
     With no model at all, show how to get one and stop the page (or return None if
-    `require_model` is False, for pages that still have something to say)."""
+    `require_model` is False, for pages that still have something to say). On a small server,
+    training runs sit out while this page runs (vae.runner.user_request), unless
+    `training_sits_out` is False: the Train page, whose point is to watch a run go on."""
+    if training_sits_out:
+        user_request()
     through_the_navigation()
     # a projector shows 720 pixels: Streamlit's 6rem above the title is room a result needs
     st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 2.5rem;}</style>")

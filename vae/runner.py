@@ -35,10 +35,15 @@ MAX_RUNS = 2  # training threads allowed at once in this process (all sessions t
 SMALL_SERVER_CORES = 2  # at most this many cores: a run gets one torch thread, whatever it asks for
 SWITCH_INTERVAL_S = 0.0005  # from the first run on, process-wide: how soon another thread gets the GIL
 NICENESS = 10  # added to a training thread's CPU niceness, so the pages' threads run first (Linux)
+# On a small server a run also sits out between steps while the pages serve someone's click: a lower
+# priority does not stop a training thread from holding the GIL that the click's thread waits for.
+USER_QUIET_S = 1.0  # a run waits until this long after the latest user_request()
+MAX_YIELD_S = 2.0  # ... but never longer than this per step: a stream of clicks slows it, never stops it
 
 _slots_lock = threading.Lock()
 _active_runs = 0
 _live_runs = weakref.WeakSet()  # every run started in this process, for stop_all()
+_last_user_request = -float("inf")  # time.monotonic() of the latest user_request()
 
 
 class RunnerBusy(RuntimeError):
@@ -70,11 +75,20 @@ def _free_slot():
         _active_runs -= 1
 
 
+def user_request():
+    """A page is serving someone's click: small-server runs sit out for the next USER_QUIET_S."""
+    global _last_user_request
+    _last_user_request = time.monotonic()
+
+
+def small_server(cores=None):
+    return (cores or os.cpu_count() or 1) <= SMALL_SERVER_CORES
+
+
 def run_threads(asked, cores=None):
     """Torch threads for one run: what was asked for, but one on a server of <= 2 cores, where a
     second thread only takes the core that the other sessions' clicks need."""
-    cores = cores or os.cpu_count() or 1
-    return 1 if cores <= SMALL_SERVER_CORES else max(1, asked)
+    return 1 if small_server(cores) else max(1, asked)
 
 
 def lower_priority(niceness):
@@ -102,7 +116,8 @@ def heldout_sentences(tokenizer, candidates, n=4, min_words=4, max_words=12):
 
 class TrainingRun:
     def __init__(self, trainer: Trainer, max_seconds=None, panel_every=100, panel_texts=(),
-                 num_samples=4, threads=1, idle_timeout=None, heldout_texts=(), heldout_every=50):
+                 num_samples=4, threads=1, idle_timeout=None, heldout_texts=(), heldout_every=50,
+                 yield_to_users=None):
         self.trainer = trainer
         self.max_steps = trainer.config.steps
         self.max_seconds = max_seconds  # training time, pauses not counted; None = no limit
@@ -110,6 +125,8 @@ class TrainingRun:
         self.panel_texts = list(panel_texts)
         self.num_samples = num_samples
         self.threads = run_threads(threads)  # torch threads for this run (a shared CPU server: keep it low)
+        # sit out between steps while pages serve clicks (None: on a small server only)
+        self.yield_to_users = small_server() if yield_to_users is None else yield_to_users
         # a run outlives the page that started it (a reload opens a new browser session), so it
         # counts who watches it; unwatched for `idle_timeout` seconds, it stops (None = never)
         self.idle_timeout = idle_timeout
@@ -150,9 +167,10 @@ class TrainingRun:
         self._thread.start()
 
     def pause(self):
-        with self._lock:
+        with self._wake:
             if self.status == "running":
                 self.status = "paused"
+                self._wake.notify()  # a run sitting out clicks must notice too
 
     def resume(self):
         with self._wake:
@@ -272,6 +290,8 @@ class TrainingRun:
                     self._panel()
                 if single_step or self.trainer.step % self.heldout_every == 0:
                     self._measure()
+                if self.yield_to_users:
+                    self._sit_out_clicks()
             self._measure()  # where the run ended (once per step: nothing new if measured already)
             self._panel()  # and what the model writes there (a Stop mid-way shows the last step, not an old one)
         except NonFiniteLoss as e:
@@ -306,6 +326,18 @@ class TrainingRun:
         if self._steps_requested:
             self._steps_requested -= 1
         return True
+
+    def _sit_out_clicks(self):
+        """Wait while a page serves a click (user_request() less than USER_QUIET_S ago), for at most
+        MAX_YIELD_S; a stop, pause or step request ends the wait at once."""
+        deadline = time.monotonic() + MAX_YIELD_S
+        with self._wake:
+            while not (self._stop_requested or self.status != "running"):
+                now = time.monotonic()
+                until = min(_last_user_request + USER_QUIET_S, deadline)
+                if now >= until:
+                    return
+                self._wake.wait(until - now)
 
     def _end(self, status, message):
         with self._lock:
