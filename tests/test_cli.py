@@ -40,6 +40,12 @@ def test_train_init_from_starts_at_a_checkpoints_weights_with_a_new_dropout(corp
     assert tuned.model.config.dropout == 0.3 and tuned.model.config.hidden_size == start.model.config.hidden_size
     assert tuned.card["initialised_from"] == str(tiny_model_dir) and tuned.card["steps"] == 2
     assert json.loads((out / "card.json").read_text())["train"]["lr_schedule"] == "cosine"
+    assert tuned.card["initial_steps"] == start.card["steps"]
+
+    again = tmp_path / "tuned again"  # a fine-tune of a fine-tune counts every step behind its start
+    assert main(["train", "--corpus", str(corpus), "--out", str(again), "--init-from", str(out),
+                 "--steps", "3", "--batch-size", "10"]) == 0
+    assert load_model(again).card["initial_steps"] == start.card["steps"] + 2
 
 
 def test_sample(tiny_model_dir, capsys):

@@ -246,7 +246,10 @@ def cmd_train(args):
         if args.init_from:  # fine-tune: its weights and vocabulary, a new optimiser, this run's dropout
             trained = load_model(args.init_from, "cpu")
             trained.model.config.dropout = args.dropout
-            trained.card = {"initialised_from": str(args.init_from), "initial_steps": trained.card.get("steps")}
+            # every step behind the starting weights: a fine-tune of a fine-tune counts both
+            earlier = [trained.card.get(key) for key in ("initial_steps", "steps")]
+            trained.card = {"initialised_from": str(args.init_from),
+                            "initial_steps": sum(n for n in earlier if isinstance(n, int)) or None}
             trained.density = None  # a mixture fitted to the old codes would not fit the new ones
         else:
             trained = new_model(texts, model_config, args.vocab_size, args.min_freq, args.max_len, seed=args.seed)
