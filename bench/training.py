@@ -49,16 +49,21 @@ def flops_per_token(config: ModelConfig):
 
 
 def throughput(trained, texts, batch_size, objective: ObjectiveConfig, ceiling_gflops, window=30, windows=5,
-               precision="auto", bf16_ceiling_gflops=None):
-    """Train `trained` for (windows + 1) * window steps; the trainer's own tokens/s (non-pad tokens,
-    <eos> included) is read once per window, the first window is warm-up, the rest give the median.
+               precision="auto", bf16_ceiling_gflops=None, warmup_windows=3):
+    """Train `trained` for (warmup_windows + windows) * window steps; the trainer's own tokens/s
+    (non-pad tokens, <eos> included) is read once per window; the first `warmup_windows` are
+    warm-up, the rest give the median.
+    The warm-up is long because oneDNN builds its bf16 kernels once per matrix shape, and every
+    sentence length makes new shapes: over the first hundred or so steps bf16 ran slower than fp32
+    here, and faster once most lengths had been seen.
     Efficiency is against the fp32 ceiling, and against the bf16 one when it is given."""
-    config = TrainConfig(steps=window * (windows + 1), batch_size=batch_size, log_every=window, precision=precision)
+    config = TrainConfig(steps=window * (warmup_windows + windows), batch_size=batch_size, log_every=window,
+                         precision=precision)
     trainer = Trainer(trained, texts, objective, config)
     reports = []
     trainer.add_callback(reports.append)
     trainer.run()
-    rates = [m["tokens_per_s"] for m in reports[1:]]
+    rates = [m["tokens_per_s"] for m in reports[warmup_windows:]]
     tokens_per_s = statistics.median(rates)
     flops = flops_per_token(trained.model.config)
     achieved = tokens_per_s * flops["train"] / 1e9
