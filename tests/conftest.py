@@ -3,6 +3,7 @@
 import base64
 import json
 import os
+import re
 import time
 
 import numpy as np
@@ -168,3 +169,43 @@ def no_exception(at):
     """The AppTest page ran without an exception (its message otherwise); returns it."""
     assert not at.exception, at.exception[0].value
     return at
+
+
+# helpers the page tests share
+
+TIMEOUT = 60  # the default 3 s is too short on a busy machine
+
+
+def sentences(at):
+    return list(at.table[0].value["sentence"])
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def status_line(at):
+    return next((m.value for m in at.markdown if " · step " in m.value), "")
+
+
+def poll(at, condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not condition(at):
+        assert time.monotonic() < deadline, f"timed out; status: {status_line(at)!r}"
+        time.sleep(0.3)
+        at.run()
+
+
+def screenshot(page, name):
+    """The whole page: Streamlit scrolls inside its main pane, so make the window as tall as it."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    height = page.evaluate("() => Math.max(window.innerHeight, "
+                           "...[...document.querySelectorAll('[data-testid=stMain] *')].map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": page.viewport_size["width"], "height": min(height + 40, 5000)})
+    page.mouse.move(0, 0)  # no tooltip from the last click
+    page.wait_for_timeout(500)  # let the resized layout paint
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def title(page, text):
+    return page.locator("h1", has_text=re.compile(f"^{re.escape(text)}$"))

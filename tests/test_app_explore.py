@@ -5,9 +5,8 @@ the navigation's titles."""
 import json
 
 import pytest
-from conftest import ROOT, SENTENCES, no_exception
+from conftest import ROOT, SENTENCES, TIMEOUT, no_exception, sentences
 from streamlit.testing.v1 import AppTest
-from test_app_pages import TIMEOUT, sentences
 
 from ui.maps import PALETTE, selected_rows
 from vae.checkpoint import load_model, save_checkpoint

@@ -8,14 +8,12 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import ROOT, SENTENCES, chart_traces, no_exception
+from conftest import ROOT, SENTENCES, TIMEOUT, chart_traces, no_exception, sentences
 from streamlit.testing.v1 import AppTest
 
 from vae.latent_map import bytes_fingerprint, map_path, save_map, weights_fingerprint
 from vae.paths import CORPORA
 from vae.train import new_model
-
-TIMEOUT = 60  # the default 3 s is too short on a busy machine
 
 
 @pytest.fixture
@@ -105,10 +103,6 @@ def test_pages_say_when_the_model_has_no_latent_code(open_page):
 
 
 # Sample
-
-
-def sentences(at):
-    return list(at.table[0].value["sentence"])
 
 
 def test_sample_shows_the_requested_number_of_sentences_with_length_and_logprob(open_page):

@@ -3,11 +3,10 @@
 `run_every` never fires in AppTest, so the tests poll by rerunning the script."""
 
 import io
-import time
 import zipfile
 
 import pytest
-from conftest import chart_traces
+from conftest import button, chart_traces, poll, status_line
 from streamlit.runtime.caching.cache_resource_api import clear_session_cache
 from streamlit.testing.v1 import AppTest
 
@@ -28,26 +27,10 @@ def app(tiny_model_dir, monkeypatch):
     end_session()
 
 
-def button(at, label):
-    return next(b for b in at.button if b.label == label)
-
-
-def status_line(at):
-    return next((m.value for m in at.markdown if " · step " in m.value), "")
-
-
 def elbo_points(at):
     """Points in the first (−ELBO) trace of the metrics chart, 0 before there is one."""
     traces = chart_traces(at)
     return traces[0][1] if traces else 0
-
-
-def poll(at, condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not condition(at):
-        assert time.monotonic() < deadline, f"timed out; status: {status_line(at)!r}"
-        time.sleep(0.3)
-        at.run()
 
 
 def test_a_preset_sets_the_knobs(app):

@@ -2,9 +2,9 @@
 never fires there, so the tests poll by rerunning the script)."""
 
 import pytest
+from conftest import ROOT, button, poll
 from streamlit.runtime.caching.cache_resource_api import clear_session_cache
 from streamlit.testing.v1 import AppTest
-from test_app_train import ROOT, button, poll
 
 from vae import runner
 from vae.paths import CORPORA

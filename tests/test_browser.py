@@ -8,26 +8,11 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from conftest import SCREENSHOTS, SENTENCES, streamlit_server
+from conftest import SENTENCES, screenshot, streamlit_server, title
 
 expect = pytest.importorskip("playwright.sync_api").expect
 # a loaded CI machine can take many seconds for a first encoding or chart: wait up to 30 s, not 5
 expect.set_options(timeout=30_000)
-
-
-def screenshot(page, name):
-    """The whole page: Streamlit scrolls inside its main pane, so make the window as tall as it."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-    height = page.evaluate("() => Math.max(window.innerHeight, "
-                           "...[...document.querySelectorAll('[data-testid=stMain] *')].map(e => e.scrollHeight))")
-    page.set_viewport_size({"width": page.viewport_size["width"], "height": min(height + 40, 5000)})
-    page.mouse.move(0, 0)  # no tooltip from the last click
-    page.wait_for_timeout(500)  # let the resized layout paint
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-
-
-def title(page, text):
-    return page.locator("h1", has_text=re.compile(f"^{re.escape(text)}$"))
 
 
 def press_right(page, slider_label):

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from test_browser import screenshot, title
+from conftest import screenshot, title
 
 expect = pytest.importorskip("playwright.sync_api").expect
 SLOW = 30_000  # ms; expect() waits 5 s by default, and a CPU busy training can take longer to redraw

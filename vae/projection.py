@@ -69,7 +69,8 @@ class UMAP:
         # the spectral initialisation needs more points than it has
         n_neighbors = max(2, min(self.n_neighbors, len(x) - 1))
         self.reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=self.min_dist, n_components=2,
-                                 n_epochs=self.n_epochs, random_state=self.seed, init="spectral" if len(x) > 20 else "random")
+                                 n_epochs=self.n_epochs, random_state=self.seed,
+                                 init="spectral" if len(x) > 20 else "random")
         with warnings.catch_warnings():
             # "n_jobs overridden to 1 by setting random_state": that is the point of the seed
             warnings.simplefilter("ignore")
