@@ -14,7 +14,8 @@ from vae.runner import RunnerBusy
 
 st.set_page_config(page_title="Train · Text VAE Explorer", page_icon="🏋️", layout="wide")
 st.title("Train")
-common.sidebar(require_model=False, training_sits_out=False)  # this page needs no model: it makes one
+# this page needs no model (it makes one), and runs do not sit out its reruns: it is there to watch them
+common.sidebar(require_model=False, training_sits_out=False)
 training.calm_live_view()
 setup, live = st.columns([2, 3], gap="large")
 setup.caption("Train a small VAE and watch the ELBO's two terms: reconstruction, and the KL (how much z "

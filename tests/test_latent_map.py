@@ -8,8 +8,10 @@ import shutil
 import numpy as np
 import torch
 from conftest import ROOT, SENTENCES
+from safetensors.numpy import save_file
 
 from vae.latent_map import bytes_fingerprint, load_map, map_csv, map_path, save_map, weights_fingerprint
+from vae.projection import N_EPOCHS
 
 
 def test_weights_fingerprint_changes_when_any_weight_changes():
@@ -29,7 +31,14 @@ def test_a_saved_map_loads_back_for_the_same_weights_and_corpus(tmp_path):
     saved = load_map(path, weights="w1", corpus="c1")
     np.testing.assert_allclose(saved["mu"], mu, rtol=1e-6)
     np.testing.assert_allclose(saved["umap"], xy, rtol=1e-6)
-    assert (saved["n_neighbors"], saved["min_dist"]) == (15, 0.1)
+    assert (saved["n_neighbors"], saved["min_dist"], saved["n_epochs"]) == (15, 0.1, N_EPOCHS)
+
+
+def test_a_map_saved_before_its_layout_epochs_were_recorded_says_so(tmp_path):
+    path = tmp_path / "x.safetensors"  # what an older save_map wrote: no n_epochs
+    save_file({"mu": np.zeros((2, 3), np.float32), "umap": np.zeros((2, 2), np.float32)}, str(path),
+              metadata={"weights": "w1", "corpus": "c1", "n_neighbors": "15", "min_dist": "0.1"})
+    assert load_map(path, weights="w1", corpus="c1")["n_epochs"] is None  # the app then fits UMAP afresh
 
 
 def test_a_stale_missing_or_corrupt_map_is_ignored(tmp_path):

@@ -50,47 +50,75 @@ def test_pause_holds_the_run_and_resume_continues_it():
     wait_until(lambda: run.steps_done > held + 3)
 
 
+def sitting_out(run, quiet=0.3):
+    """Waits until the run's step count has not moved for `quiet` seconds; returns it."""
+    while True:
+        held = run.steps_done
+        time.sleep(quiet)
+        if run.steps_done == held:
+            return held
+
+
 def test_a_run_sits_out_while_pages_serve_clicks_and_then_goes_on(monkeypatch):
-    monkeypatch.setattr(runner, "USER_QUIET_S", 0.5)
+    monkeypatch.setattr(runner, "USER_QUIET_S", 3.0)
     monkeypatch.setattr(runner, "MAX_YIELD_S", 60.0)
     run = make_run(steps=10_000, yield_to_users=True)
     run.start()
     wait_until(lambda: run.steps_done >= 3)
-    clicks_until = time.monotonic() + 1.0
+    clicked = time.monotonic()
     runner.user_request()
-    time.sleep(0.1)  # the step in flight when the click came ends
-    held = run.steps_done
-    while time.monotonic() < clicks_until:  # a stream of clicks
-        runner.user_request()
-        time.sleep(0.05)
-    assert run.steps_done == held
-    wait_until(lambda: run.steps_done > held + 3)  # quiet again: it trains on
+    held = sitting_out(run, quiet=0.5)
+    assert time.monotonic() - clicked < 3.0  # it sat out within the quiet time
+    wait_until(lambda: run.steps_done > held + 3)  # and trains on once the clicks are over
+    assert time.monotonic() - clicked >= 3.0
 
 
 def test_a_stream_of_clicks_slows_a_run_but_never_stops_it(monkeypatch):
     monkeypatch.setattr(runner, "USER_QUIET_S", 60.0)
-    monkeypatch.setattr(runner, "MAX_YIELD_S", 0.1)
+    monkeypatch.setattr(runner, "MAX_YIELD_S", 0.2)
     run = make_run(steps=10_000, yield_to_users=True)
     runner.user_request()
     run.start()
-    wait_until(lambda: run.steps_done >= 3)
+    wait_until(lambda: run.steps_done >= 1)
+    started, first = time.monotonic(), run.steps_done
+    wait_until(lambda: run.steps_done >= first + 3)
+    assert time.monotonic() - started >= 2 * 0.2  # at least two waits of MAX_YIELD_S between those steps
 
 
-def test_stop_and_pause_end_a_runs_wait_for_quiet_at_once(monkeypatch):
+def test_stop_ends_a_runs_wait_for_quiet_at_once(monkeypatch):
     monkeypatch.setattr(runner, "USER_QUIET_S", 60.0)
     monkeypatch.setattr(runner, "MAX_YIELD_S", 60.0)
     run = make_run(steps=10_000, yield_to_users=True)
     runner.user_request()
     run.start()
-    wait_until(lambda: run.steps_done >= 1)
-    run.pause()
-    assert run.status == "paused"
-    run.step()
-    wait_until(lambda: run.steps_done >= 2)  # a Step while paused does not sit out
+    sitting_out(run)
     started = time.monotonic()
     run.stop()
-    assert run.status == "stopped"
-    assert time.monotonic() - started < 5.0
+    assert run.status == "stopped" and time.monotonic() - started < 1.0
+
+
+def test_pause_then_step_ends_a_runs_wait_for_quiet_and_steps_once(monkeypatch):
+    monkeypatch.setattr(runner, "USER_QUIET_S", 60.0)
+    monkeypatch.setattr(runner, "MAX_YIELD_S", 60.0)
+    run = make_run(steps=10_000, yield_to_users=True)
+    runner.user_request()
+    run.start()
+    held = sitting_out(run)
+    run.pause()
+    run.step()
+    wait_until(lambda: run.steps_done == held + 1, timeout=5.0)  # neither the pause nor the step sits out
+    run.step()
+    wait_until(lambda: run.steps_done == held + 2, timeout=5.0)
+
+
+def test_a_run_at_its_step_limit_does_not_sit_out(monkeypatch):
+    monkeypatch.setattr(runner, "USER_QUIET_S", 60.0)
+    monkeypatch.setattr(runner, "MAX_YIELD_S", 60.0)
+    run = make_run(steps=1, yield_to_users=True)
+    runner.user_request()
+    run.start()
+    wait_until(lambda: not run.active, timeout=5.0)
+    assert run.status == "finished"
 
 
 def test_step_trains_one_batch_while_paused():

@@ -93,8 +93,9 @@ def sidebar(require_model=True, training_sits_out=True) -> TrainedModel | None:
 
     With no model at all, show how to get one and stop the page (or return None if
     `require_model` is False, for pages that still have something to say). On a small server,
-    training runs sit out while this page runs (vae.runner.user_request), unless
-    `training_sits_out` is False: the Train page, whose point is to watch a run go on."""
+    training runs sit out the first second of this page's run (vae.runner.user_request: enough for
+    a click's decoding), unless `training_sits_out` is False: the Train page, whose point is to
+    watch a run go on."""
     if training_sits_out:
         user_request()
     through_the_navigation()

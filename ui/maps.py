@@ -19,7 +19,7 @@ from vae.decode import encode_ids, encode_texts, sentence_ids
 from vae.latent_map import bytes_fingerprint, load_map, map_path
 from vae.neighbours import nearest
 from vae.paths import CORPORA, default_model
-from vae.projection import project
+from vae.projection import N_EPOCHS, project
 
 from . import warmup
 from .common import model_key
@@ -57,7 +57,7 @@ def encoded(model: str, corpus: str, _trained, _texts) -> np.ndarray:
     """Posterior means (N, latent) of the corpus `corpus` under the model `model` (the two
     fingerprints are the cache key; the underscored arguments are not hashed)."""
     bar = st.progress(0.0, text=f"Encoding {len(_texts):,} sentences...")
-    mu = encode_texts(_trained, _texts, batch_size=256,
+    mu = encode_texts(_trained, _texts,
                       progress=lambda done, total: bar.progress(done / total, text=f"Encoded {done:,} of {total:,}"))
     bar.empty()
     return mu.numpy()
@@ -84,8 +84,9 @@ def latent_map(trained, corpus: Corpus, corpus_key: str, corpus_name: str | None
     if corpus_name is not None:
         saved = precomputed(key, corpus_key, str(map_path(default_model(), corpus_name)))
     mu = saved["mu"] if saved is not None else encoded(key, corpus_key, trained, corpus.texts)
+    # a refit must reproduce the saved coordinates (to place a typed sentence): same settings only
     if (method == "umap" and saved is not None
-            and (saved["n_neighbors"], saved["min_dist"]) == (n_neighbors, min_dist)):
+            and (saved["n_neighbors"], saved["min_dist"], saved["n_epochs"]) == (n_neighbors, min_dist, N_EPOCHS)):
         return LatentMap(mu, saved["umap"], None, True)
     if method == "umap":
         warmup.wait_for_umap()  # shows the warm-up's progress if a fresh server is still compiling

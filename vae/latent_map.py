@@ -18,6 +18,7 @@ from safetensors import safe_open
 from safetensors.numpy import save_file
 
 from .data import safe_cell
+from .projection import N_EPOCHS
 
 MAPS_DIR = "maps"
 UMAP_DEFAULTS = {"n_neighbors": 15, "min_dist": 0.1}
@@ -40,26 +41,31 @@ def map_path(model_dir, corpus_path) -> Path:
     return Path(model_dir) / MAPS_DIR / f"{Path(corpus_path).stem}.safetensors"
 
 
-def save_map(path, mu, umap_xy, *, weights: str, corpus: str, n_neighbors: int, min_dist: float):
-    """Write a precomputed map; `weights` and `corpus` are the fingerprints it was made from."""
+def save_map(path, mu, umap_xy, *, weights: str, corpus: str, n_neighbors: int, min_dist: float,
+             n_epochs: int = N_EPOCHS):
+    """Write a precomputed map; `weights` and `corpus` are the fingerprints it was made from, the
+    rest are the UMAP settings that reproduce its coordinates."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {"mu": np.ascontiguousarray(mu, dtype=np.float32),
                "umap": np.ascontiguousarray(umap_xy, dtype=np.float32)}
-    metadata = {"weights": weights, "corpus": corpus, "n_neighbors": str(n_neighbors), "min_dist": str(min_dist)}
+    metadata = {"weights": weights, "corpus": corpus, "n_neighbors": str(n_neighbors), "min_dist": str(min_dist),
+                "n_epochs": str(n_epochs)}
     save_file(tensors, str(path), metadata=metadata)
 
 
 def load_map(path, *, weights: str, corpus: str):
-    """The map saved at `path` as a dict (mu, umap, n_neighbors, min_dist), or None when there is
-    none, it is unreadable, or it was made from other weights or another corpus file."""
+    """The map saved at `path` as a dict (mu, umap, n_neighbors, min_dist, n_epochs: None in a map
+    saved before it was recorded), or None when there is none, it is unreadable, or it was made from
+    other weights or another corpus file."""
     try:
         with safe_open(str(path), framework="np") as f:
             meta = f.metadata() or {}
             if meta.get("weights") != weights or meta.get("corpus") != corpus:
                 return None
             return {"mu": f.get_tensor("mu"), "umap": f.get_tensor("umap"),
-                    "n_neighbors": int(meta["n_neighbors"]), "min_dist": float(meta["min_dist"])}
+                    "n_neighbors": int(meta["n_neighbors"]), "min_dist": float(meta["min_dist"]),
+                    "n_epochs": int(meta["n_epochs"]) if "n_epochs" in meta else None}
     except Exception:  # missing, truncated or foreign file: compute the map live instead
         return None
 

@@ -290,7 +290,7 @@ class TrainingRun:
                     self._panel()
                 if single_step or self.trainer.step % self.heldout_every == 0:
                     self._measure()
-                if self.yield_to_users:
+                if self.yield_to_users and self.trainer.step < self.max_steps:  # a finished run frees its slot now
                     self._sit_out_clicks()
             self._measure()  # where the run ended (once per step: nothing new if measured already)
             self._panel()  # and what the model writes there (a Stop mid-way shows the last step, not an old one)
