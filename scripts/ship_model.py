@@ -83,7 +83,7 @@ def main(argv=None):
     if args.sweep:
         card["rate_distortion"] = {**json.loads(Path(args.sweep).read_text()), "note": args.note or ""}
         # the shipped model itself, for comparison: far longer training, k=100 for its NLL
-        card["rate_distortion"]["shipped"] = rate_distortion_row(f"shipped ({card.get('steps')} steps)", report)
+        card["rate_distortion"]["shipped"] = rate_distortion_row(shipped_name(card), report)
     if args.command:
         card["command"] = args.command
     card["shipped_with"] = "python scripts/ship_model.py " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -92,6 +92,14 @@ def main(argv=None):
                      indent=2))
     if not args.skip_maps:
         precompute_maps.main(["--model", str(out)])
+
+
+def shipped_name(card):
+    """The shipped model's row in the rate-distortion table: its steps, a fine-tune's in two parts."""
+    steps, earlier = card.get("steps"), card.get("initial_steps")
+    if isinstance(steps, int) and isinstance(earlier, int):
+        return f"shipped: {earlier:,} + {steps:,} fine-tuning steps"
+    return f"shipped ({steps:,} steps)" if isinstance(steps, int) else "shipped"
 
 
 if __name__ == "__main__":

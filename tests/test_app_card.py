@@ -51,7 +51,7 @@ def test_the_card_shows_bars_trade_off_kl_per_dimension_and_samples(tiny_model_d
     titles = [c["layout"]["title"]["text"] for c in charts]
     assert "KL of each latent dimension on held-out sentences" in titles
     sweep = charts[titles.index("Each dot is one run")]
-    assert [t["name"] for t in sweep["data"]] == ["sweep: same short budget", "earlier shipped models (long runs)",
+    assert [t["name"] for t in sweep["data"]] == ["sweep: same short budget", "long runs (hours of training)",
                                                   "the shipped model"]
     assert sweep["data"][1]["text"] == ["free bits 2, 20000 steps"]
     tables = [t.value for t in at.dataframe]

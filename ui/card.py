@@ -161,13 +161,13 @@ def rate_distortion(card):
     frame = pd.DataFrame(sweep["rows"])
     fig = go.Figure(go.Scatter(x=frame["kl"], y=frame["recon"], mode="markers+text", text=frame["run"],
                                textposition="top center", name="sweep: same short budget"))
-    # the other lever, training length: the models shipped before this one
+    # the other lever, training length: earlier shipped models, and long runs that were not shipped
     longer = [row for row in sweep.get("longer_runs") or []
               if isinstance(row, dict) and {"kl", "recon", "run"} <= set(row)]
     if longer:
         fig.add_trace(go.Scatter(x=[row["kl"] for row in longer], y=[row["recon"] for row in longer],
                                  mode="markers+text", text=[row["run"] for row in longer], textposition="bottom center",
-                                 name="earlier shipped models (long runs)", marker=dict(size=11, symbol="diamond")))
+                                 name="long runs (hours of training)", marker=dict(size=11, symbol="diamond")))
         frame = pd.concat([frame, pd.DataFrame(longer)], ignore_index=True)
     shipped = sweep.get("shipped")
     if isinstance(shipped, dict) and {"kl", "recon", "run"} <= set(shipped):

@@ -1,6 +1,6 @@
 """UMAP warmed up in the background when the server starts (issue 10).
 
-A fresh server's first UMAP fit spends 30-40 s compiling numba code, and then ~4 s fitting. The
+A fresh server's first UMAP fit spends 30-45 s compiling numba code, and then ~3 s fitting. The
 first script run starts one thread per process (`start()`, from streamlit_app.py); it waits a few
 seconds so that the first page is drawn first, then fits UMAP on random codes at a lower CPU
 priority. A page that is about to fit a map calls `wait_for_umap()`: it returns at once when the
@@ -70,11 +70,11 @@ def wait_for_umap(poll=0.5):
     if ready():
         return
     start(delay=0)  # a page opened without streamlit_app.py (AppTest) starts it itself
-    with st.status("Preparing UMAP: compiling its code, once per server (about 30-40 s)...") as status:
+    with st.status("Preparing UMAP: compiling its code, once per server (about 30-45 s)...") as status:
         while not ready():
             now = state()
             elapsed = time.monotonic() - now["started"] if now["started"] else 0.0
             status.update(label=f"Preparing UMAP: compiling its code, once per server ({elapsed:.0f} s so far, "
-                                "about 30-40 s in all)...")
+                                "about 30-45 s in all)...")
             time.sleep(poll)
         status.update(label="UMAP is ready", state="complete", expanded=False)
