@@ -148,7 +148,9 @@ def test_stop_ends_the_thread_and_frees_its_slot():
     run.start()
     assert runner.active_runs() == 1
     wait_until(lambda: run.steps_done >= 2)
+    asked = time.monotonic()
     run.stop()
+    assert time.monotonic() - asked < 2.0  # its steps take milliseconds (it once waited 49 s for the lock)
     assert run.status == "stopped"
     assert not run._thread.is_alive()
     assert runner.active_runs() == 0

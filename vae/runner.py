@@ -40,6 +40,8 @@ NICENESS = 10  # added to a training thread's CPU niceness, so the pages' thread
 USER_QUIET_S = 1.0  # a run waits until this long after the latest user_request()
 MAX_YIELD_S = 2.0  # ... but never longer than this per step: a stream of clicks slows it, never stops it
 
+HANDOFF_S = 0.0005  # between steps, outside the lock (see _loop)
+
 _slots_lock = threading.Lock()
 _active_runs = 0
 _live_runs = weakref.WeakSet()  # every run started in this process, for stop_all()
@@ -286,6 +288,10 @@ class TrainingRun:
                     self.seconds += time.perf_counter() - started
                     if metrics is not None:
                         self._metrics.append({**metrics, "seconds": round(self.seconds, 3)})
+                # A lock is not fair: on two cores this thread took it straight back for the next step,
+                # and a Pause, Stop or snapshot waiting for it could wait tens of seconds behind short
+                # steps. A moment's sleep lets a waiting control in first.
+                time.sleep(HANDOFF_S)
                 if self.trainer.step % self.panel_every == 0:
                     self._panel()
                 if single_step or self.trainer.step % self.heldout_every == 0:
