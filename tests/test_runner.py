@@ -50,6 +50,16 @@ def test_pause_holds_the_run_and_resume_continues_it():
     wait_until(lambda: run.steps_done > held + 3)
 
 
+def clicked_run(monkeypatch, quiet_s=60.0, max_yield_s=60.0, steps=10_000):
+    """A run that sits out clicks, started just after one (`quiet_s` and `max_yield_s` set the wait)."""
+    monkeypatch.setattr(runner, "USER_QUIET_S", quiet_s)
+    monkeypatch.setattr(runner, "MAX_YIELD_S", max_yield_s)
+    run = make_run(steps=steps, yield_to_users=True)
+    runner.user_request()
+    run.start()
+    return run
+
+
 def sitting_out(run, quiet=0.3):
     """Waits until the run's step count has not moved for `quiet` seconds; returns it."""
     while True:
@@ -74,11 +84,7 @@ def test_a_run_sits_out_while_pages_serve_clicks_and_then_goes_on(monkeypatch):
 
 
 def test_a_stream_of_clicks_slows_a_run_but_never_stops_it(monkeypatch):
-    monkeypatch.setattr(runner, "USER_QUIET_S", 60.0)
-    monkeypatch.setattr(runner, "MAX_YIELD_S", 0.2)
-    run = make_run(steps=10_000, yield_to_users=True)
-    runner.user_request()
-    run.start()
+    run = clicked_run(monkeypatch, max_yield_s=0.2)
     wait_until(lambda: run.steps_done >= 1)
     started, first = time.monotonic(), run.steps_done
     wait_until(lambda: run.steps_done >= first + 3)
@@ -86,11 +92,7 @@ def test_a_stream_of_clicks_slows_a_run_but_never_stops_it(monkeypatch):
 
 
 def test_stop_ends_a_runs_wait_for_quiet_at_once(monkeypatch):
-    monkeypatch.setattr(runner, "USER_QUIET_S", 60.0)
-    monkeypatch.setattr(runner, "MAX_YIELD_S", 60.0)
-    run = make_run(steps=10_000, yield_to_users=True)
-    runner.user_request()
-    run.start()
+    run = clicked_run(monkeypatch)
     sitting_out(run)
     started = time.monotonic()
     run.stop()
@@ -98,11 +100,7 @@ def test_stop_ends_a_runs_wait_for_quiet_at_once(monkeypatch):
 
 
 def test_pause_then_step_ends_a_runs_wait_for_quiet_and_steps_once(monkeypatch):
-    monkeypatch.setattr(runner, "USER_QUIET_S", 60.0)
-    monkeypatch.setattr(runner, "MAX_YIELD_S", 60.0)
-    run = make_run(steps=10_000, yield_to_users=True)
-    runner.user_request()
-    run.start()
+    run = clicked_run(monkeypatch)
     held = sitting_out(run)
     run.pause()
     run.step()
@@ -112,11 +110,7 @@ def test_pause_then_step_ends_a_runs_wait_for_quiet_and_steps_once(monkeypatch):
 
 
 def test_a_run_at_its_step_limit_does_not_sit_out(monkeypatch):
-    monkeypatch.setattr(runner, "USER_QUIET_S", 60.0)
-    monkeypatch.setattr(runner, "MAX_YIELD_S", 60.0)
-    run = make_run(steps=1, yield_to_users=True)
-    runner.user_request()
-    run.start()
+    run = clicked_run(monkeypatch, steps=1)
     wait_until(lambda: not run.active, timeout=5.0)
     assert run.status == "finished"
 

@@ -39,8 +39,7 @@ NICENESS = 10  # added to a training thread's CPU niceness, so the pages' thread
 # priority does not stop a training thread from holding the GIL that the click's thread waits for.
 USER_QUIET_S = 1.0  # a run waits until this long after the latest user_request()
 MAX_YIELD_S = 2.0  # ... but never longer than this per step: a stream of clicks slows it, never stops it
-
-HANDOFF_S = 0.0005  # between steps, outside the lock (see _loop)
+HANDOFF_S = 0.0005  # a sleep between steps, outside the lock, so that a waiting control gets it (see _loop)
 
 _slots_lock = threading.Lock()
 _active_runs = 0

@@ -53,8 +53,9 @@ def autocast_dtype(precision, device):
 
     bf16 keeps fp32's exponent range, so unlike fp16 it needs no loss scaling. Autocast runs the
     linear layers (the output projection is most of the work) in bf16; on the CPU it leaves the GRU
-    in fp32 (torch 2.13). Measured: 1.5-1.8x the fp32 training step on an AMD EPYC with AVX512-BF16,
-    but 0.65-1.0x on an Intel Xeon with AMX (README, Benchmarks): whether it pays depends on the CPU."""
+    in fp32 (torch 2.13). Measured: 1.5-1.8x the fp32 training step on an AMD EPYC with AVX512-BF16;
+    on an Intel Xeon with AMX about 1.0x over the bench's short windows and 1.4x over a long run, once
+    oneDNN has built its kernel for every sentence length (README, Benchmarks)."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
     device = torch.device(device)
