@@ -1,12 +1,17 @@
-"""Rebuild the sentence corpora in assets/corpora from Debian and PyPI packages.
+"""Rebuild the sentence corpora in assets/corpora.
 
+The shipped model's train / valid / test splits and the sentence-kind map come from the Tatoeba
+Project's English sentences (../shared/data/tatoeba, CC BY 2.0 FR; `--only training`). The other
+labelled maps and the Train page's tiny corpus come from Debian packages (`--only maps`).
 Sources (licences in assets/corpora/README.md and LICENSES.md):
+  tatoeba   modern everyday sentences                      ../shared/data/tatoeba/sentences.txt.gz
   wordnet   WordNet 3.0 example sentences and glosses     apt: wordnet-base
   fortunes  BSD fortune cookie files                       apt: fortunes fortunes-min
   novels    3 novels of r-cran-tidytext + Austen's 6        apt-get download, unpacked (no R)
   bible     King James Version verses                      apt: bible-kjv
 
-    python scripts/build_corpora.py --out assets/corpora --seed 0
+    python scripts/build_corpora.py --out assets/corpora --seed 0              # both parts
+    python scripts/build_corpora.py --only training                             # Tatoeba only
 """
 import argparse
 import collections
@@ -35,22 +40,8 @@ COPYRIGHT_FILES = {  # notices that must travel with the derived files
     "janeaustenr (r-cran-janeaustenr)": "usr/share/doc/r-cran-janeaustenr/copyright",
 }
 MIN_WORDS, MAX_WORDS = 3, 30
-# The training corpus of the shipped model is the modern, short part of each split: 4-15 words, no
-# Bible verses, no WordNet glosses (noun phrases, not sentences) and no Early Modern English. Long
-# and archaic sentences made the first model spend its capacity on register instead of words.
-MODERN_MIN_WORDS, MODERN_MAX_WORDS = 4, 15
-ARCHAIC = set("""thee thou thy thine ye hath doth dost hast shalt wilt wouldst shouldst couldst canst
-saith unto thereof therein wherefore whence hither thither yea nay ere oft behold verily begat
-whither wherein hitherto methinks prithee betwixt""".split())
-NOT_ARCHAIC_ETH = {"beneath", "teeth", "death", "breath", "seth", "beth", "meth", "twentieth",
-                   "thirtieth", "fortieth", "fiftieth", "sixtieth", "seventieth", "eightieth",
-                   "ninetieth", "hundredth", "elizabeth", "macbeth", "kenneth", "gareth", "bequeath"}
-# A sentence with a word outside the COMMON_WORDS most frequent words of the (modern, short) training
-# split is left out of every split: a 32-number code cannot spell rare names anyway, and people type
-# everyday words into the app. Without this, 6.9% of held-out tokens were <unk> at 10k words.
-COMMON_WORDS = 10_000
-VOCAB_SIZES = (8_000, 10_000, 12_000)  # the held-out <unk> share is printed for each
-N_HELDOUT = 2000  # sentences in each of test and valid
+VOCAB_SIZES = (10_000, 15_000, 20_000, 30_000)  # the held-out <unk> share is printed for each
+N_HELDOUT = 2000  # sentences held out of the maps (they were once the old model's test and valid)
 # No source may be more than this share of the corpus. At 0.30 the corpus is only ~112k sentences
 # (fortunes and the Bible give ~22k each), so WordNet glosses get a little more room.
 MAX_SHARE = 0.40
@@ -282,6 +273,81 @@ def read_bible():
     assert {book for book, _ in verses} == set(BOOK_GROUP), "book list does not match"
     return [Record(text, "bible", BOOK_GROUP[book], book) for book, text in verses]
 
+
+# -----------------------------------------------------------------------------
+# the shipped model's corpus: Tatoeba
+
+TATOEBA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tatoeba" / "sentences.txt.gz"
+TATOEBA_MIN_WORDS, TATOEBA_MAX_WORDS = 3, 15  # what people type; 16-20 words are 1% of Tatoeba
+TATOEBA_HELDOUT = 3000  # sentences in each of test and valid
+# The app is used in classrooms: a line with any of these words is left out of every split
+# (Tatoeba's README counts about 240 lines of strong profanity or sexual words).
+BLOCKLIST = set("""fuck fucking fucked fucker fucks motherfucker shit shits shitty bullshit bitch
+bitches bastard bastards whore whores slut sluts porn porno pornography pornographic rape raped
+rapes raping rapist cock cocks dick dicks dickhead pussy cunt cunts asshole assholes arse arsehole
+tits titties boobs boob sex sexual sexually sexy orgasm penis penises vagina condom condoms
+masturbate masturbating horny nude nudes naked prostitute prostitutes prostitution hooker hookers
+nigger niggers nigga faggot faggots fag fags retard retarded erection blowjob dildo
+damn damned goddamn crap piss pissed""".split())
+WORD = re.compile(r"\w+(?:'\w+)?")
+
+
+def normalised(text):
+    """The key two sentences are the same under: lower case, straight quotes, words only."""
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    return " ".join(WORD.findall(text))
+
+
+def tatoeba_lines(path=TATOEBA):
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+def is_clean(text):
+    return not {w.lower() for w in WORD.findall(text)} & BLOCKLIST
+
+
+def sentence_kind(text):
+    """A label for the latent map that the words show: question, exclamation, negation or
+    statement (questions and exclamations by their last mark, negations by their words)."""
+    if text.endswith("?"):
+        return "question"
+    if text.endswith("!"):
+        return "exclamation"
+    words = {w.lower() for w in WORD.findall(text.replace("\u2019", "'"))}
+    if words & {"not", "never", "no", "nobody", "nothing"} or any(w.endswith("n't") for w in words):
+        return "negation"
+    return "statement"
+
+
+def build_training(path, out, rng, reserved=()):
+    """Tatoeba -> train / valid / test (no sentence in two splits, none of `reserved` in any) and
+    the sentence-kind map. Returns {name: lines} and a dict of counts for the README."""
+    lines = tatoeba_lines(path)
+    counts = {"Tatoeba lines": len(lines)}
+    lines = [t for t in lines if TATOEBA_MIN_WORDS <= len(WORD.findall(t)) <= TATOEBA_MAX_WORDS]
+    counts[f"{TATOEBA_MIN_WORDS}-{TATOEBA_MAX_WORDS} words"] = len(lines)
+    lines = [t for t in lines if is_clean(t)]
+    counts["after the blocklist"] = len(lines)
+    # the everyday list and the card's interpolation pairs judge the model: never trained on
+    reserved = {normalised(t) for t in reserved}
+    seen, unique = set(reserved), []
+    for t in lines:
+        key = normalised(t)
+        if key and key not in seen:
+            seen.add(key)
+            unique.append(t)
+    counts["unique after normalisation, reserved sentences out"] = len(unique)
+    rng.shuffle(unique)
+    n = TATOEBA_HELDOUT
+    splits = {"test": unique[:n], "valid": unique[n:2 * n], "train": unique[2 * n:]}
+    for name, split in splits.items():
+        write_gz(out / f"{name}.txt.gz", split)
+    kinds = balanced([Record(t, "tatoeba", sentence_kind(t), "") for t in splits["train"]],
+                     lambda r: r.label, 750, rng)
+    write_csv(out / "sentence_kinds.csv", kinds)
+    return splits, counts
+
 # -----------------------------------------------------------------------------
 # building
 
@@ -318,30 +384,6 @@ def cap_sources(records, max_share, rng):
         rs.sort(key=lambda r: r.detail == "gloss")  # stable: WordNet examples before glosses
         kept += rs[:cap]
     return kept
-
-
-def is_modern_short(record):
-    """True for a training sentence of the shipped model: see MODERN_MIN_WORDS and ARCHAIC."""
-    if record.source == "bible" or record.detail == "gloss":
-        return False
-    words = record.text.split()
-    if not MODERN_MIN_WORDS <= len(words) <= MODERN_MAX_WORDS:
-        return False
-    lowered = {w.strip(".,;:!?\"'()-").lower() for w in words}
-    archaic_eth = {w for w in lowered if len(w) > 4 and w.endswith("eth") and w not in NOT_ARCHAIC_ETH}
-    return not (lowered & ARCHAIC or archaic_eth)
-
-
-def common_words_only(train, *heldout, size=COMMON_WORDS):
-    """Drop sentences with a word outside the `size` most frequent of `train` (the model's tokenizer
-    decides what a word is). The vocabulary comes from train alone, so held-out text stays unseen."""
-    from vae.tokenizer import UNK_ID, WordTokenizer
-    tokenizer = WordTokenizer.train([r.text for r in train], size, min_freq=1)
-
-    def keep(split):
-        ids = tokenizer.encode_batch([r.text for r in split])
-        return [r for r, x in zip(split, ids) if UNK_ID not in x]
-    return [keep(split) for split in (train, *heldout)]
 
 
 def unknown_rates(train_texts, heldout_texts, sizes=VOCAB_SIZES):
@@ -415,11 +457,31 @@ def write_readme_counts(out, args, raw, pool, corpus, splits, tiny, labelled):
     for name, rows in labelled.items():
         counts = collections.Counter(label for _, label in rows)
         lines.append(f"- `{name}.csv`: " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
-    readme = out / "README.md"
-    text = readme.read_text() if readme.exists() else f"{COUNTS_BEGIN}\n{COUNTS_END}\n"
-    head, rest = text.split(COUNTS_BEGIN)
-    counts = "\n".join(lines)
-    readme.write_text(f"{head}{COUNTS_BEGIN}\n{counts}\n{COUNTS_END}{rest.split(COUNTS_END)[1]}")
+    write_block(out / "README.md", COUNTS_BEGIN, COUNTS_END, "\n".join(lines))
+
+
+TATOEBA_BEGIN, TATOEBA_END = "<!-- tatoeba counts: written by build_corpora.py -->", "<!-- end tatoeba counts -->"
+
+
+def write_block(readme, begin, end, body):
+    """Replace what lies between `begin` and `end` in `readme` (appended if missing)."""
+    text = readme.read_text() if readme.exists() else ""
+    if begin not in text:
+        text += f"\n{begin}\n{end}\n"
+    head, rest = text.split(begin)
+    readme.write_text(f"{head}{begin}\n{body}\n{end}{rest.split(end)[1]}")
+
+
+def write_training_counts(out, args, splits, counts, rates):
+    lines = [f"Built with `--seed {args.seed}` from `{args.tatoeba.name}`.", "", "| stage | lines |", "|---|---|"]
+    lines += [f"| {stage} | {n:,} |" for stage, n in counts.items()]
+    lines += [f"| `{name}.txt.gz` | {len(split):,} |" for name, split in splits.items()]
+    kinds = collections.Counter(sentence_kind(t) for t in splits["train"])
+    lines += ["", "Sentence kinds in train (`sentence_kinds.csv` takes up to 750 of each): "
+              + ", ".join(f"{k} {n:,}" for k, n in sorted(kinds.items())), "",
+              "Held-out (valid + test) tokens that are `<unk>`, by word-level vocabulary size: "
+              + ", ".join(f"{size:,}: {rate:.2%}" for size, rate in rates.items()) + "."]
+    write_block(out / "README.md", TATOEBA_BEGIN, TATOEBA_END, "\n".join(lines))
 
 
 def write_licenses(out, r_root):
@@ -434,32 +496,42 @@ def write_licenses(out, r_root):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     from vae.paths import CORPORA
+    from vae.report import INTERPOLATION_PAIRS, read_everyday_sentences
 
     parser.add_argument("--out", default=CORPORA, type=Path)
     parser.add_argument("--seed", default=0, type=int)
+    parser.add_argument("--only", choices=("training", "maps"),
+                        help="training: the Tatoeba splits and sentence kinds; maps: the Debian corpora")
+    parser.add_argument("--tatoeba", default=TATOEBA, type=Path, help="Tatoeba's sentences.txt.gz")
     parser.add_argument("--max-share", default=MAX_SHARE, type=float,
-                        help="largest share of the corpus any one source may have")
+                        help="largest share of the maps' corpus any one source may have")
     parser.add_argument("--r-packages", default="/tmp/r-data-packages", type=Path,
                         help="where the two R data packages are unpacked")
     args = parser.parse_args()
-    rng = random.Random(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
-    unpack_r_packages(args.r_packages)
+    if args.only != "maps":
+        reserved = read_everyday_sentences() + [t for pair in INTERPOLATION_PAIRS for t in pair]
+        splits, counts = build_training(args.tatoeba, args.out, random.Random(args.seed), reserved)
+        rates = unknown_rates(splits["train"], splits["valid"] + splits["test"])
+        write_training_counts(args.out, args, splits, counts, rates)
+        print((args.out / "README.md").read_text().split(TATOEBA_BEGIN)[1].split(TATOEBA_END)[0])
+    if args.only != "training":
+        build_maps(args)
 
+
+def build_maps(args):
+    """The Debian corpora: the labelled maps and the Train page's tiny corpus."""
+    rng = random.Random(args.seed)
+    unpack_r_packages(args.r_packages)
     raw = read_wordnet() + read_fortunes() + read_novels(args.r_packages) + read_bible()
     pool = clean_and_dedup(raw)
     corpus = cap_sources(list(pool), args.max_share, rng)
     rng.shuffle(corpus)
+    # the same draws as when these files were the training corpus too, so the maps stay as they were
     test, valid, train = corpus[:N_HELDOUT], corpus[N_HELDOUT:2 * N_HELDOUT], corpus[2 * N_HELDOUT:]
     short = [r.text for r in train if len(r.text.split()) <= 15]
     tiny = rng.sample(short, 2000)
-    # labelled corpora for the latent map: anything but the held-out sentences, filtered or not
     heldout = {r.text.lower() for r in test + valid}
-    # the held-out splits are cut before filtering, so no training sentence can leak into them
-    test, valid, train = ([r for r in split if is_modern_short(r)] for split in (test, valid, train))
-    train, valid, test = common_words_only(train, valid, test)
-    for name, split in [("train", train), ("valid", valid), ("test", test)]:
-        write_gz(args.out / f"{name}.txt.gz", [r.text for r in split])
     (args.out / "tiny_train.txt").write_text("\n".join(tiny) + "\n", encoding="utf-8")
 
     free = [r for r in pool if r.text.lower() not in heldout]
@@ -474,14 +546,10 @@ def main():
     }
     for name, rows in labelled.items():
         write_csv(args.out / f"{name}.csv", rows)
-
-    splits = {"train": train, "valid": valid, "test": test}
-    write_readme_counts(args.out, args, raw, pool, corpus, splits, tiny, labelled)
+    write_readme_counts(args.out, args, raw, pool, corpus, {}, tiny, labelled)
     write_licenses(args.out, args.r_packages)
     print((args.out / "README.md").read_text().split(COUNTS_BEGIN)[1].split(COUNTS_END)[0])
-    rates = unknown_rates([r.text for r in train], [r.text for r in valid + test])
-    print("held-out <unk> share by vocabulary size: "
-          + ", ".join(f"{size:,}: {rate:.2%}" for size, rate in rates.items()))
+
 
 if __name__ == "__main__":
     main()

@@ -197,3 +197,35 @@ def test_balanced_sample_has_at_most_n_per_label():
     records = [bc.Record(f"sentence {i}", "src", "a" if i % 3 else "b", "") for i in range(30)]
     rows = bc.balanced(records, lambda r: r.label, 5, random.Random(0))
     assert sorted(label for _, label in rows) == ["a"] * 5 + ["b"] * 5
+
+
+# the shipped model's corpus: Tatoeba
+
+
+def test_a_blocklisted_word_keeps_a_line_out_whatever_its_case():
+    assert bc.is_clean("Where is the library?")
+    assert not bc.is_clean("That was a DAMN good film.")
+    assert bc.is_clean("Damnation is a word, not the word.")  # whole words only
+
+
+def test_sentence_kinds_follow_the_last_mark_and_the_words():
+    assert bc.sentence_kind("Where is the library?") == "question"
+    assert bc.sentence_kind("What a lovely day!") == "exclamation"
+    assert bc.sentence_kind("I don\u2019t like it.") == "negation"
+    assert bc.sentence_kind("He never sleeps.") == "negation"
+    assert bc.sentence_kind("The soup is hot.") == "statement"
+
+
+def test_the_splits_share_no_sentence_and_hold_no_reserved_one(tmp_path):
+    lines = [f"Sentence number {i} is here." for i in range(7000)]
+    lines += ["sentence NUMBER 5 is here!", "I love this restaurant.", "Shit happens every day."]
+    source = tmp_path / "sentences.txt.gz"
+    bc.write_gz(source, lines)
+    splits, counts = bc.build_training(source, tmp_path, random.Random(0), reserved=["I love this restaurant!"])
+    keys = {name: {bc.normalised(t) for t in split} for name, split in splits.items()}
+    assert not keys["train"] & keys["valid"] and not keys["train"] & keys["test"] and not keys["valid"] & keys["test"]
+    every = keys["train"] | keys["valid"] | keys["test"]
+    assert "i love this restaurant" not in every and "shit happens every day" not in every
+    assert len(splits["test"]) == len(splits["valid"]) == bc.TATOEBA_HELDOUT
+    assert sum(map(len, splits.values())) == 7000  # the case variant of sentence 5 counted once
+    assert (tmp_path / "train.txt.gz").is_file() and (tmp_path / "sentence_kinds.csv").is_file()

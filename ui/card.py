@@ -18,7 +18,8 @@ from . import common
 BAR_NAMES = {
     "heldout_exact_match_up_to_12_words": "held-out sentences of ≤ 12 words read back exactly",
     "heldout_bleu_up_to_12_words": "BLEU of those read-backs",
-    "everyday_exact_match": "40 everyday sentences read back exactly",
+    "everyday_exact_match_4_to_8_words": "everyday sentences of 4-8 words read back exactly",
+    "everyday_exact_match_9_to_15_words": "everyday sentences of 9-15 words read back exactly",
     "interpolation_endpoints_reproduced": "interpolation pairs with both ends read back (of 5)",
     "sample_lm_perplexity_ratio": "prior samples' perplexity under the LM ÷ the LM's on real sentences",
     "sample_distinct_2": "distinct-2 of prior samples",

@@ -166,14 +166,15 @@ def reconstruction_scores(pairs):
             "bleu": bleu, "sentences": len(pairs)}
 
 
-def reconstruction_quality(trained: TrainedModel, texts, allow_unk=False, batch_size=256):
-    """Reconstruction scores overall and by length (LENGTH_BUCKETS; longer sentences count in none)."""
+def reconstruction_quality(trained: TrainedModel, texts, allow_unk=False, batch_size=256, buckets=LENGTH_BUCKETS):
+    """Reconstruction scores overall and by length (`buckets` of words; a sentence outside them counts
+    in none of them)."""
     texts = check_texts(texts)
     if not texts:
         raise InputError("there is nothing to reconstruct: the list of sentences is empty")
     pairs = reconstructions(trained, texts, allow_unk, batch_size)
     result = {**reconstruction_scores(pairs), "allow_unk": allow_unk, "by_length": {}}
-    for name, (low, high) in LENGTH_BUCKETS.items():
+    for name, (low, high) in buckets.items():
         bucket = [p for p in pairs if low <= num_words(p[0]) <= high]
         result["by_length"][name] = reconstruction_scores(bucket)
     short = [p for p in pairs if num_words(p[0]) <= 12]

@@ -11,25 +11,30 @@ from .metrics import evaluate, lm_perplexity, num_words, reconstruction_quality,
 from .model import TrainedModel
 from .paths import EVERYDAY_SENTENCES
 
+# Chosen on 2026-12-01, before the Tatoeba model was trained; two pairs have ends of 9 words or more,
+# because a teacher types long sentences too. None of them is in the training split.
 INTERPOLATION_PAIRS = [
-    ("I love this restaurant.", "The coffee is too hot."),
-    ("The cat sat on the floor.", "The dog is sleeping on the bed."),
-    ("She is reading a book.", "He drove his car to work."),
-    ("We walked along the river.", "The house was very quiet."),
-    ("I want to go home.", "Thank you for your help."),
+    ("The cat is sleeping on the sofa.", "We went to the beach last summer."),
+    ("Can you help me with my homework?", "I don't like cold weather."),
+    ("She is cooking dinner for her family.", "He is reading a newspaper in the park."),
+    ("My father works at the hospital in the city center.", "The children played in the snow until it got dark."),
+    ("I will call you when I get home from work tonight.", "We should buy a new car before the winter comes."),
 ]
 
-# Issue 9's bars. Kept here, never lowered in code: a model that misses one is reported as missing it.
+# Issue 17's bars. Kept here, never lowered in code: a model that misses one is reported as missing it.
 BARS = {
-    "heldout_exact_match_up_to_12_words": 0.40,
-    "heldout_bleu_up_to_12_words": 50.0,
-    "everyday_exact_match": 0.50,
-    "interpolation_endpoints_reproduced": 4,  # of the 5 pairs, both ends
-    "sample_lm_perplexity_ratio": 2.0,  # samples' perplexity under the LM / the LM's on real text, at most
+    "everyday_exact_match_4_to_8_words": 0.90,
+    "everyday_exact_match_9_to_15_words": 0.50,
+    "heldout_exact_match_up_to_12_words": 0.60,
+    "heldout_bleu_up_to_12_words": 70.0,
+    "interpolation_endpoints_reproduced": 5,  # of the 5 pairs, both ends
+    "sample_lm_perplexity_ratio": 1.5,  # samples' perplexity under the LM / the LM's on real text, at most
     "sample_distinct_2": 0.6,
     "sample_empty": 0.0,
-    "iw_nll_gap_to_lm": 4.0,  # nats per sentence, at most
+    "iw_nll_gap_to_lm": 10.0,  # nats per sentence, at most
 }
+# The everyday list's two halves: what a teacher types, short and long.
+EVERYDAY_BUCKETS = {"4-8 words": (4, 8), "9-15 words": (9, 15)}
 
 
 def read_everyday_sentences():
@@ -51,13 +56,15 @@ def reconstruction_report(trained: TrainedModel, test_texts, everyday=None):
     everyday = everyday or read_everyday_sentences()
     heldout = reconstruction_quality(trained, test_texts)  # <unk> banned, as the app decodes
     heldout_unk = reconstruction_quality(trained, test_texts, allow_unk=True)
-    everyday_quality = reconstruction_quality(trained, everyday)
+    everyday_quality = reconstruction_quality(trained, everyday, buckets=EVERYDAY_BUCKETS)
     paths = interpolation_report(trained)
     return {"heldout": heldout, "heldout_unk_allowed": heldout_unk, "everyday": everyday_quality,
             "interpolations": paths,
             "bars": {"heldout_exact_match_up_to_12_words": heldout["up_to_12_words"]["exact_match"],
                      "heldout_bleu_up_to_12_words": heldout["up_to_12_words"]["bleu"],
-                     "everyday_exact_match": everyday_quality["exact_match"],
+                     "everyday_exact_match_4_to_8_words": everyday_quality["by_length"]["4-8 words"]["exact_match"],
+                     "everyday_exact_match_9_to_15_words":
+                         everyday_quality["by_length"]["9-15 words"]["exact_match"],
                      "interpolation_endpoints_reproduced": sum(p["ends_reproduced"] for p in paths)}}
 
 
@@ -89,6 +96,7 @@ def rate_distortion_row(name, report):
     return {"run": name, "kl": like["kl"], "recon": like["recon"], "iw_nll": like["iw_nll"],
             "nll_gap_to_lm": report["bars"]["iw_nll_gap_to_lm"], "exact_match": short["exact_match"],
             "bleu": short["bleu"], "everyday_exact_match": report["everyday"]["exact_match"],
+            "everyday_by_length": {name: b["exact_match"] for name, b in report["everyday"]["by_length"].items()},
             "sample_ppl_ratio": report["bars"]["sample_lm_perplexity_ratio"],
             "sample_distinct_2": report["samples"]["prior"]["distinct_2"], "active_units": like["active_units"],
             "mi_upper_bound": like["mi_upper_bound"]}
