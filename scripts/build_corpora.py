@@ -280,6 +280,7 @@ def read_bible():
 TATOEBA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tatoeba" / "sentences.txt.gz"
 TATOEBA_MIN_WORDS, TATOEBA_MAX_WORDS = 3, 15  # what people type; 16-20 words are 1% of Tatoeba
 TATOEBA_HELDOUT = 3000  # sentences in each of test and valid
+TINY_SIZE = 2000  # sentences of the Train page's corpus, drawn from train
 # The app is used in classrooms: a line with any of these words is left out of every split
 # (Tatoeba's README counts about 240 lines of strong profanity or sexual words).
 BLOCKLIST = set("""fuck fucking fucked fucker fucks motherfucker shit shits shitty bullshit bitch
@@ -346,6 +347,9 @@ def build_training(path, out, rng, reserved=()):
     kinds = balanced([Record(t, "tatoeba", sentence_kind(t), "") for t in splits["train"]],
                      lambda r: r.label, 750, rng)
     write_csv(out / "sentence_kinds.csv", kinds)
+    # the Train page's corpus: the same kind of English as the held-out sentences its runs are measured on
+    tiny = rng.sample([t for t in splits["train"] if 4 <= len(WORD.findall(t)) <= 15], TINY_SIZE)
+    (out / "tiny_train.txt").write_text("\n".join(tiny) + "\n", encoding="utf-8")
     return splits, counts
 
 # -----------------------------------------------------------------------------
@@ -440,7 +444,7 @@ def count_table(header, counts):
 COUNTS_BEGIN, COUNTS_END = "<!-- counts: written by build_corpora.py -->", "<!-- end counts -->"
 
 
-def write_readme_counts(out, args, raw, pool, corpus, splits, tiny, labelled):
+def write_readme_counts(out, args, raw, pool, corpus, splits, labelled):
     """Refresh the counts block of README.md; the prose around it is written by hand."""
     def per_source(records):
         return collections.Counter(r.source for r in records)
@@ -450,7 +454,6 @@ def write_readme_counts(out, args, raw, pool, corpus, splits, tiny, labelled):
     lines = [f"Built with `--seed {args.seed} --max-share {args.max_share}`.", "",
              "| file | lines |", "|---|---|"]
     lines += [f"| `{name}.txt.gz` | {len(split)} |" for name, split in splits.items()]
-    lines += [f"| `tiny_train.txt` | {len(tiny)} |"]
     lines += [f"| `{name}.csv` | {len(rows)} |" for name, rows in labelled.items()]
     lines += ["", "Sentences per source:", "", count_table("stage", stages), "",
               "Rows per label:", ""]
@@ -476,6 +479,7 @@ def write_training_counts(out, args, splits, counts, rates):
     lines = [f"Built with `--seed {args.seed}` from `{args.tatoeba.name}`.", "", "| stage | lines |", "|---|---|"]
     lines += [f"| {stage} | {n:,} |" for stage, n in counts.items()]
     lines += [f"| `{name}.txt.gz` | {len(split):,} |" for name, split in splits.items()]
+    lines += [f"| `tiny_train.txt` | {TINY_SIZE:,} |"]
     kinds = collections.Counter(sentence_kind(t) for t in splits["train"])
     lines += ["", "Sentence kinds in train (`sentence_kinds.csv` takes up to 750 of each): "
               + ", ".join(f"{k} {n:,}" for k, n in sorted(kinds.items())), "",
@@ -530,9 +534,8 @@ def build_maps(args):
     # the same draws as when these files were the training corpus too, so the maps stay as they were
     test, valid, train = corpus[:N_HELDOUT], corpus[N_HELDOUT:2 * N_HELDOUT], corpus[2 * N_HELDOUT:]
     short = [r.text for r in train if len(r.text.split()) <= 15]
-    tiny = rng.sample(short, 2000)
+    rng.sample(short, 2000)  # once the Train page's corpus: still drawn, so the maps below stay as they were
     heldout = {r.text.lower() for r in test + valid}
-    (args.out / "tiny_train.txt").write_text("\n".join(tiny) + "\n", encoding="utf-8")
 
     free = [r for r in pool if r.text.lower() not in heldout]
     labelled = {
@@ -546,7 +549,7 @@ def build_maps(args):
     }
     for name, rows in labelled.items():
         write_csv(args.out / f"{name}.csv", rows)
-    write_readme_counts(args.out, args, raw, pool, corpus, {}, tiny, labelled)
+    write_readme_counts(args.out, args, raw, pool, corpus, {}, labelled)
     write_licenses(args.out, args.r_packages)
     print((args.out / "README.md").read_text().split(COUNTS_BEGIN)[1].split(COUNTS_END)[0])
 
