@@ -170,8 +170,8 @@ def rerun_seconds(page, selector=None, text=None):
 
 
 def navigate(page, page_name, selector=None, text=None):
-    """Click `page_name` in the sidebar's page list; seconds to its result."""
-    page.locator(f'[data-testid="stSidebarNav"] a[href$="/{page_name}"]').click()
+    """Click `page_name` in the top bar's page list; seconds to its result."""
+    page.locator(f'[data-testid="stTopNav"] a[href$="/{page_name}"]').click()
     return rerun_seconds(page, selector, text)
 
 

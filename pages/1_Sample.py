@@ -55,11 +55,17 @@ with controls:
 
 decoding = dict(strategy=strategy, temperature=temperature, top_k=top_k or 20, top_p=top_p or 0.9)
 with results:
+    # Heading and a placeholder first: each rerun replaces the last run's sentences at once, so a slider
+    # moved by the keyboard (a rerun per arrow press) never shows sentences of an older value under it.
+    settings = strategy if strategy == "greedy" else f"{strategy}, temperature {temperature:.2f}"
+    st.subheader(f"{count} sentences, seed {common.seed()} · {settings}")
+    slot = st.empty()
+    slot.caption(f"Decoding {count} sentences...")
     if source == NEAR:
         try:
             _, notes = sentence_ids(trained, near)
         except InputError as e:
-            st.warning(str(e))
+            slot.warning(str(e))
             st.stop()
         for note in notes:
             st.info(note)
@@ -68,12 +74,11 @@ with results:
         samples = sample_prior(trained, count, common.seed(), "mixture" if draw_from == MIXTURE else "prior",
                                **decoding)
 
-    st.subheader(f"{len(samples)} sentences, seed {common.seed()}")
     table = pd.DataFrame({"sentence": [s.text for s in samples],
                           "words": [s.num_words for s in samples],
                           "log p(x|z)": [s.logprob for s in samples]},
                          index=pd.RangeIndex(1, len(samples) + 1))
-    st.table(table.style.format({"log p(x|z)": "{:.2f}"}))
+    slot.table(table.style.format({"log p(x|z)": "{:.2f}"}))
     st.caption("log p(x|z): the log-probability of the whole sentence (its end included) under the decoder "
                "at temperature 1; longer sentences have lower values. The same seed and settings always "
                "give the same sentences, and this page's link keeps them.")

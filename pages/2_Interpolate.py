@@ -1,14 +1,23 @@
-"""Interpolate: walk from one sentence's code to another's, do arithmetic with codes, or find the
-corpus sentences whose codes lie nearest to a typed one.
+"""Interpolate: walk from one sentence's code to another's, do arithmetic with codes, find the
+corpus sentences whose codes lie nearest to a typed one, or walk one latent dimension at a time.
 
 Controls on the left, the outcome on the right, so that on a projector (1280x720) it is in view.
 """
 
 import streamlit as st
 
-from ui import common, maps
-from ui.markdown import escape, highlighted
-from vae.decode import InputError, arithmetic, interpolate, reads_back, reconstruct, sentence_ids
+from ui import common, dimensions, maps
+from ui.markdown import escape, highlighted, shortened
+from vae.decode import (
+    InputError,
+    arithmetic,
+    interpolate,
+    reads_back,
+    reconstruct,
+    sentence_ids,
+    traversal_offsets,
+    traverse,
+)
 from vae.neighbours import METRICS
 
 st.set_page_config(page_title="Interpolate · Text VAE Explorer", page_icon="🧭", layout="wide")
@@ -17,12 +26,11 @@ trained = common.sidebar()
 common.note_if_no_latent(trained)
 controls, results = st.columns([2, 3], gap="large")
 
-PATH, ARITHMETIC, NEIGHBOURS = "path", "arithmetic", "nearest neighbours"
+PATH, ARITHMETIC, NEIGHBOURS, DIMENSIONS = "path", "arithmetic", "nearest neighbours", "latent dimensions"
 
 
 def checked(texts):
-    """(token ids of each typed sentence, notices about them); stops the page on empty input.
-    The notices are shown under the outcome, so that they never push it out of view."""
+    """(token ids of each typed sentence, notices about them); stops the page on empty input."""
     try:
         checked_ids = [sentence_ids(trained, text) for text in texts.values()]
     except InputError as e:
@@ -33,23 +41,29 @@ def checked(texts):
 
 
 def show(notices):
-    for notice in notices:
-        st.info(notice)
+    """The notices in one box, above the outcome: below it they would go unseen."""
+    if notices:
+        st.info("  \n".join(escape(notice) for notice in notices))
 
 
 def typed_and_read_back(label, code, typed, read_back):
-    """One end, side by side: what was typed (s) and what its posterior mean decodes to (z)."""
+    """One end, side by side: what was typed (s) and what its posterior mean decodes to (z). A long
+    text shows its first words, and the rest on demand, so that the outcome stays in view."""
     exact = reads_back(trained, typed, read_back)
     left, right = st.columns(2)
-    left.markdown(f"**{label} typed:** {escape(typed)}")
+    left.markdown(f"**{label} typed:** {escape(shortened(typed))}")
+    if shortened(typed) != typed:
+        with left.expander(f"All {len(typed.split()):,} words"):
+            st.markdown(escape(typed))
     right.markdown(f"**{code} reads back:** {escape(read_back)} "
                    + (":green-badge[:material/check: read back exactly]" if exact
                       else ":orange-badge[:material/warning: not what was typed]"))
 
 
 with controls:
-    mode = st.radio("Mode", [PATH, ARITHMETIC, NEIGHBOURS], horizontal=True, **common.in_url("mode"),
-                    captions=["from one sentence to another", "a is to b as c is to ?", "closest in a corpus"])
+    mode = st.radio("Mode", [PATH, ARITHMETIC, NEIGHBOURS, DIMENSIONS], horizontal=True, **common.in_url("mode"),
+                    captions=["from one sentence to another", "a is to b as c is to ?", "closest in a corpus",
+                              "one latent dimension at a time"])
 
 if mode == PATH:
     with controls:
@@ -65,6 +79,7 @@ if mode == PATH:
                                "through the middle.")
     with results:
         _, notices = checked({"From": sentence_a, "To": sentence_b})
+        show(notices)
         path = interpolate(trained, sentence_a, sentence_b, steps, method)
         st.subheader(f"The path, {len(path)} steps")
         typed_and_read_back("s₀", "z₀", sentence_a, path[0].text)
@@ -77,7 +92,6 @@ if mode == PATH:
         st.caption("Highlighted: the words that changed from the step before. Each end is decoded from its "
                    "own posterior mean; when that differs from what was typed, the model cannot reproduce "
                    "the sentence, and the path starts or ends there.")
-        show(notices)
 
 elif mode == ARITHMETIC:
     with controls:
@@ -89,6 +103,7 @@ elif mode == ARITHMETIC:
         sentence_c = st.text_input("c", "she was happy .", **common.in_url("sum_c"))
     with results:
         _, notices = checked({"a": sentence_a, "b": sentence_b, "c": sentence_c})
+        show(notices)
         answer = arithmetic(trained, sentence_a, sentence_b, sentence_c)
         st.subheader("a is to b as c is to ?")
         st.markdown(f"### {escape(answer.text)}")
@@ -96,9 +111,8 @@ elif mode == ARITHMETIC:
         read_back = reconstruct(trained, [sentence_a, sentence_b, sentence_c])
         for label, typed, back in zip("abc", (sentence_a, sentence_b, sentence_c), read_back):
             typed_and_read_back(label, f"z_{label}", typed, back.text)
-        show(notices)
 
-else:
+elif mode == NEIGHBOURS:
     with controls:
         st.caption("Encode a sentence and list the corpus sentences whose posterior means lie "
                    "closest to its own.")
@@ -110,8 +124,46 @@ else:
         k = st.slider("Neighbours", 1, 20, 8, **common.in_url("neighbours"))
     with results:
         [ids], notices = checked({"Sentence": probe})
+        show(notices)
         table = maps.nearest_table(trained, corpus_name, ids, k, metric)
         st.subheader(f"The {len(table)} nearest in {corpus_name}")
         st.table(table.style.format({"distance": "{:.3f}"}))
         st.caption(f"{metric} distance between posterior means, over the {corpus_name} corpus.")
+
+else:
+    latent = trained.model.config.latent_size
+    with controls:
+        st.caption("Encode a sentence and move its code z = μ along one latent dimension at a time: "
+                   "z = μ + t·eᵢ, t from −3 to +3 standard deviations of the prior, each point decoded "
+                   "greedily. Which words change shows what the dimension stores.")
+        # Home's "Try it" links here with ?mode=latent+dimensions&dims_sentence=...
+        sentence = st.text_input("Sentence", "I want to go home.", **common.in_url("dims_sentence"))
+        left, right = st.columns(2)
+        top = left.number_input("Most used dimensions", 0, min(8, latent), min(4, latent), **common.in_url("top_dims"),
+                                help="Ranked by how much the model uses each: its KL over held-out sentences "
+                                     "(a dimension the model ignores has a KL near 0).")
+        picked = right.number_input("Any dimension", 0, latent - 1, None, placeholder=f"0 to {latent - 1}",
+                                    **common.in_url("dimension"), help="Any dimension, walked in the first row.")
+        # five steps (-3, -1.5, 0, 1.5, 3) keep a row of sentences legible beside the controls; nine did not
+        steps = st.slider("Steps from −3 to +3", 3, 7, 5, step=2, **common.in_url("dimension_steps"))
+    with results:
+        _, notices = checked({"Sentence": sentence})
         show(notices)
+        ranked = dimensions.ranked_dimensions(trained)
+        dims = [dim for dim, _ in ranked[:top]]
+        if picked is not None:
+            dims = [picked] + [dim for dim in dims if dim != picked]
+        if not dims:
+            st.info("Choose the most used dimensions, or a dimension, to walk.")
+            st.stop()
+        st.subheader(f"{len(dims)} dimension{'s' * (len(dims) > 1)}, t from −3 to +3")
+        reference = reconstruct(trained, [sentence])[0].text
+        typed_and_read_back("s", "μ", sentence, reference)
+        rows = traverse(trained, sentence, dims, steps)
+        dimensions.show_grid(dimensions.grid(rows, dims, traversal_offsets(steps), dict(ranked), reference))
+        measure = dimensions.measure(trained)
+        st.caption(f"Beside each dimension: its {measure} per sentence over {dimensions.ranking_corpus()}. "
+                   f"Highlighted: the words that differ from what μ reads back. {dimensions.SAME} : the same "
+                   "sentence.")
+        with st.expander(f"All {latent} dimensions by {measure}"):
+            st.dataframe(dimensions.usage_table(ranked, trained), hide_index=True, height=250)

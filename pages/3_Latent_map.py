@@ -25,6 +25,11 @@ with controls:
         corpus, corpus_key, name = upload.corpus, upload.key, None
     else:
         (corpus, corpus_key), name = maps.shipped_corpus(choice), choice
+    # the typed sentence and its neighbours come right after the corpus, so that on a projector
+    # (1280x720) the neighbour table is in view; the projection's settings follow
+    probe = st.text_input("Where does this sentence land?", "", placeholder="type a sentence and press Enter",
+                          **common.in_url("probe"))
+    probe_outcome = st.container()
     method = st.radio("Projection", ["PCA", "UMAP"], horizontal=True, **common.in_url("projection"),
                       help="PCA: instant, linear. UMAP: slower, keeps neighbourhoods.").lower()
     n_neighbors, min_dist = 15, 0.1
@@ -44,9 +49,7 @@ except ValueError as e:  # e.g. UMAP on a degenerate corpus
     st.error(f"The projection failed: {e}")
     st.stop()
 
-with controls:
-    probe = st.text_input("Where does this sentence land?", "", placeholder="type a sentence and press Enter",
-                          **common.in_url("probe"))
+with probe_outcome:
     placed = None
     if probe.strip():
         try:
@@ -66,14 +69,16 @@ with chart:
     st.caption(f"{len(corpus.texts):,} sentences, codes {source}. Hover a point to read its sentence; drag a "
                "box (or pick the lasso above the map) to list sentences; click a label in the legend to hide it.")
 
-with controls:
-    if placed is not None:
-        st.markdown("**Its nearest neighbours in the latent space** (distance between posterior means):")
+if placed is not None:
+    with probe_outcome:
+        st.markdown("**Its nearest neighbours** (distance between posterior means):")
         st.table(maps.neighbours_table(corpus, placed).style.format({"distance": "{:.3f}"}))
+with controls:
     selected = maps.selection_table(corpus, event.get("selection"))
     if len(selected):
         st.markdown(f"**{len(selected):,} selected sentences**")
         st.dataframe(selected, hide_index=True, height=min(36 + 35 * len(selected), 200))
-    st.download_button("Download coordinates and latents (CSV)", on_click="ignore", mime="text/csv",
+    st.download_button("Download the map (CSV)", on_click="ignore", mime="text/csv",
+                       help="Every sentence with its label, its 2-D coordinates and its latent code μ.",
                        data=lambda: map_csv(corpus.texts, corpus.labels, view.xy, view.mu),
                        file_name=f"{name or 'upload'}_{method}_map.csv")

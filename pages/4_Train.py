@@ -48,7 +48,7 @@ source = data_box.radio("Training sentences", ["tiny", "upload"], horizontal=Tru
 texts, corpus_name = training.tiny_corpus(), training.TINY_CORPUS_NAME
 if source == "upload":
     upload = corpus_uploader(data_box, labels=False, disabled=active)
-    texts, corpus_name = (upload.corpus.texts, f"upload: {upload.name}") if upload else (None, None)
+    texts, corpus_name = (upload.corpus.texts, f"{training.UPLOAD_PREFIX}{upload.name}") if upload else (None, None)
 
 # presets and knobs
 
@@ -141,24 +141,24 @@ def live_view(rendered_status):
         for cell, (label, value, change, colour) in zip(st.columns(len(headline)), headline):
             cell.metric(label, value, change, delta_color=colour, help=where)
         st.plotly_chart(training.metrics_figure(history, measured), key="train_chart")
-        st.caption(f"Nats per sentence. Line: the training batches, {training.LOG_EVERY} steps per point, with "
-                   f"the run's word dropout. Dots: held-out sentences ({owner.heldout_note}) every "
+    panels = run.panels()
+    if panels and panels[-1]["reconstructions"]:
+        # right under the charts, within a projector's 720 pixels: these show collapse in words
+        panel = panels[-1]
+        st.markdown(f"**What the model writes at step {panel['step']:,}:** held-out sentences, never trained "
+                    "on, read back (greedy, from the posterior mean)")
+        st.table(pd.DataFrame(panel["reconstructions"], columns=["sentence", "read back"]))
+    if history or measured:
+        st.caption(f"Charts: nats per sentence. Line: the training batches, {training.LOG_EVERY} steps per point, "
+                   f"with the run's word dropout. Dots: held-out sentences ({owner.heldout_note}) every "
                    f"{training.HELDOUT_EVERY} steps and after each Step, with no dropout and the true ELBO "
                    "(KL weight 1): compare runs on the dots.")
-        warning = training.memorisation_warning(measured)
+        warning = training.memorisation_warning(measured, owner.description)
         if warning:
             st.warning(warning)
-    panels = run.panels()
     if panels:
-        panel = panels[-1]
-        st.subheader(f"What the model writes at step {panel['step']:,}")
-        if panel["reconstructions"]:
-            st.markdown("**Reconstructions** of held-out sentences, never trained on (greedy, from the "
-                        "posterior mean):")
-            st.table(pd.DataFrame(panel["reconstructions"], columns=["sentence", "reconstruction"]))
         st.markdown("**Samples from the prior** (the same four codes z ~ N(0, I) every time):")
-        st.markdown("\n".join(f"- {text or '(empty)'}" for text in panel["samples"]))
-
+        st.markdown("\n".join(f"- {text or '(empty)'}" for text in panels[-1]["samples"]))
 
 with live:
     live_view(status)

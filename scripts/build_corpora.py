@@ -348,7 +348,8 @@ def build_training(path, out, rng, reserved=()):
                      lambda r: r.label, 750, rng)
     write_csv(out / "sentence_kinds.csv", kinds)
     # the Train page's corpus: the same kind of English as the held-out sentences its runs are measured on
-    tiny = rng.sample([t for t in splits["train"] if 4 <= len(WORD.findall(t)) <= 15], TINY_SIZE)
+    candidates = [t for t in splits["train"] if 4 <= len(WORD.findall(t)) <= 15]
+    tiny = rng.sample(candidates, min(TINY_SIZE, len(candidates)))  # a small source (the tests') gives all it has
     (out / "tiny_train.txt").write_text("\n".join(tiny) + "\n", encoding="utf-8")
     return splits, counts
 

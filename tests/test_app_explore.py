@@ -1,6 +1,6 @@
 """The exploring pages' newer controls, run by AppTest against the tiny model: where Sample draws
-its codes, the Interpolate page's arithmetic and nearest neighbours, the latent map's selection, and
-the navigation's titles."""
+its codes, the Interpolate page's arithmetic, nearest neighbours and latent dimensions (and its notices
+and long inputs), the latent map's selection, and the navigation's titles."""
 
 import json
 
@@ -8,9 +8,13 @@ import pytest
 from conftest import ROOT, SENTENCES, TIMEOUT, no_exception, sentences
 from streamlit.testing.v1 import AppTest
 
+from ui.dimensions import SAME
 from ui.maps import PALETTE, selected_rows
 from vae.checkpoint import load_model, save_checkpoint
+from vae.data import read_corpus
 from vae.density import fit_latent_density
+from vae.metrics import rank_dimensions
+from vae.paths import VALID_SPLIT
 
 
 @pytest.fixture
@@ -94,6 +98,125 @@ def test_a_corpus_sentence_is_its_own_nearest_neighbour(open_page, metric):
     assert abs(table["distance"].iloc[0]) < 1e-4 and table["distance"].is_monotonic_increasing
     at.slider(key="neighbours").set_value(3).run()
     assert len(no_exception(at).table[0].value) == 3
+
+
+# Interpolate: latent dimensions, notices above the outcome, long input
+
+
+def dimension_grid(at) -> list[list[str]]:
+    """The rows of the latent dimensions' grid: [label, cell at each t], the header first."""
+    table = next(m.value for m in at.markdown if m.value.startswith("| z \\ t |"))
+    rows = [[cell.strip() for cell in line.strip("|").split(" | ")] for line in table.splitlines()]
+    return [rows[0]] + rows[2:]  # without the |---| line
+
+
+def path_lines(at) -> list:
+    return [m for m in at.markdown if m.value.startswith("`t = ")]
+
+
+def in_order(at) -> list:
+    """Every element of the page's main area, in the order it shows."""
+    def walk(node):
+        yield node
+        for key in sorted(getattr(node, "children", None) or {}):
+            yield from walk(node.children[key])
+    return list(walk(at.main))
+
+
+def test_a_link_opens_the_latent_dimensions_of_its_sentence(open_page):
+    at = no_exception(open_page("pages/2_Interpolate.py", mode="latent dimensions", dims_sentence=SENTENCES[0]))
+    grid = dimension_grid(at)
+    assert grid[0] == ["z \\ t", "-3", "-1.5", "0", "+1.5", "+3"]
+    assert len(grid) == 1 + 4  # the 4 most used dimensions by default
+    assert all(row[3] == SAME for row in grid[1:])  # t = 0 is mu itself
+    assert "**μ reads back:** the cat sat on the mat\\. :green-badge[:material/check: read back exactly]" in [
+        m.value for m in at.markdown]
+
+
+def test_the_mode_switches_to_latent_dimensions(open_page):
+    at = no_exception(open_page("pages/2_Interpolate.py", dims_sentence=SENTENCES[0]))
+    assert not [m for m in at.markdown if m.value.startswith("| z")]
+    at.radio(key="mode").set_value("latent dimensions").run()
+    assert len(dimension_grid(no_exception(at))) == 1 + 4
+
+
+def test_the_rows_are_the_most_used_dimensions_in_order(open_page, tiny_trained):
+    at = no_exception(open_page("pages/2_Interpolate.py", mode="latent dimensions", dims_sentence=SENTENCES[1]))
+    ranked = rank_dimensions(tiny_trained[0], read_corpus(VALID_SPLIT).texts)
+    assert [row[0] for row in dimension_grid(at)[1:]] == [f"**z{dim}** {kl:.2f}" for dim, kl in ranked[:4]]
+    table = at.expander[-1].dataframe[0].value  # every dimension, in the same order
+    assert list(table["dimension"]) == [f"z{dim}" for dim, _ in ranked] and len(table) == 8
+
+
+def test_fewer_or_more_of_the_most_used_dimensions(open_page):
+    at = no_exception(open_page("pages/2_Interpolate.py", mode="latent dimensions", dims_sentence=SENTENCES[1]))
+    at.number_input(key="top_dims").set_value(2).run()
+    assert len(dimension_grid(no_exception(at))) == 1 + 2
+    at.number_input(key="top_dims").set_value(8).run()
+    assert len(dimension_grid(no_exception(at))) == 1 + 8
+
+
+def test_any_dimension_can_be_walked_in_the_first_row(open_page):
+    at = no_exception(open_page("pages/2_Interpolate.py", mode="latent dimensions", dims_sentence=SENTENCES[2]))
+    top = [row[0].split()[0] for row in dimension_grid(at)[1:]]
+    least_used = int(at.expander[-1].dataframe[0].value["dimension"].iloc[-1][1:])
+    at.number_input(key="dimension").set_value(least_used).run()
+    labels = [row[0].split()[0] for row in dimension_grid(no_exception(at))[1:]]
+    assert labels == [f"**z{least_used}**"] + top
+    at.number_input(key="dimension").set_value(int(top[1][3:-2])).run()  # already a row: moved first, not twice
+    labels = [row[0].split()[0] for row in dimension_grid(no_exception(at))[1:]]
+    assert labels == [top[1]] + [top[0]] + top[2:]
+
+
+def test_only_a_picked_dimension_when_no_most_used_are_asked_for(open_page):
+    at = no_exception(open_page("pages/2_Interpolate.py", mode="latent dimensions", top_dims="0",
+                                dims_sentence=SENTENCES[5]))
+    assert "Choose" in at.info[0].value and not [m for m in at.markdown if m.value.startswith("| z")]
+    at.number_input(key="dimension").set_value(3).run()
+    assert [row[0].split()[0] for row in dimension_grid(no_exception(at))[1:]] == ["**z3**"]
+
+
+def test_the_steps_of_a_walk(open_page):
+    at = no_exception(open_page("pages/2_Interpolate.py", mode="latent dimensions", dims_sentence=SENTENCES[3]))
+    at.slider(key="dimension_steps").set_value(7).run()
+    assert dimension_grid(no_exception(at))[0][1:] == ["-3", "-2", "-1", "0", "+1", "+2", "+3"]
+    at.slider(key="dimension_steps").set_value(3).run()
+    assert dimension_grid(no_exception(at))[0][1:] == ["-3", "0", "+3"]
+
+
+def test_changed_words_in_the_grid_are_marked(open_page):
+    at = no_exception(open_page("pages/2_Interpolate.py", mode="latent dimensions", dims_sentence=SENTENCES[16],
+                                top_dims="8"))
+    # the tiny model spreads its codes wide: this sentence is one of the few whose walks change it
+    cells = [cell for row in dimension_grid(at)[1:] for cell in row[1:] if cell != SAME]
+    assert cells and all(":orange-background[" in cell for cell in cells)  # a cell is shown only if it differs
+
+
+def test_latent_dimensions_of_an_empty_sentence_warn(open_page):
+    at = no_exception(open_page("pages/2_Interpolate.py", mode="latent dimensions", dims_sentence=" "))
+    assert "empty" in at.warning[0].value and not at.expander
+
+
+def test_notices_come_before_the_path(open_page):
+    at = no_exception(open_page("pages/2_Interpolate.py", sentence_a="the zyzzyva sat on the mat",
+                                sentence_b=" ".join(["a dog ran in the park ."] * 4)))
+    assert len(at.info) == 1  # one box for every notice
+    notices = at.info[0].value.replace("\\", "")  # as shown: the Markdown escapes gone
+    assert "From: Not in the vocabulary (read as <unk>): zyzzyva" in notices
+    assert "To: The sentence has 28 tokens" in notices
+    elements = in_order(at)
+    assert elements.index(at.info[0]) < elements.index(at.subheader[0]) < elements.index(path_lines(at)[0])
+
+
+def test_a_long_input_is_shown_cut_with_the_whole_on_demand(open_page):
+    long = " ".join(["the cat sat on the mat"] * 84)[: -len(" mat")]  # 503 words
+    at = no_exception(open_page("pages/2_Interpolate.py", sentence_a=long, sentence_b=SENTENCES[1]))
+    typed = next(m.value for m in at.markdown if m.value.startswith("**s₀ typed:**"))
+    assert typed.endswith(" …") and len(typed.split()) == 2 + 30 + 1
+    expander = at.expander[0]
+    assert expander.label == "All 503 words" and expander.markdown[0].value.split() == long.split()
+    elements = in_order(at)
+    assert elements.index(at.info[0]) < elements.index(path_lines(at)[0])
 
 
 # Latent map: palette and selection

@@ -5,6 +5,7 @@ import base64
 import json
 import re
 import shutil
+from urllib.parse import parse_qs
 
 import numpy as np
 import pytest
@@ -49,7 +50,40 @@ def test_home_explains_the_vae_with_formulas(open_page):
     for part in (r"q_\phi(z \mid x)", r"p(z) = \mathcal{N}(0, I)", r"p_\theta(x \mid z)", "ELBO", r"\mathrm{KL}",
                  r"\sigma \odot \varepsilon"):
         assert part in formulas
-    assert "Autoencoder or VAE?" in [h.value for h in at.subheader]
+    assert "Autoencoder or VAE?" in [e.label for e in at.expander]
+
+
+def test_home_tries_a_sentence_first(open_page):
+    at = no_exception(open_page(**{"try": SENTENCES[0]}))
+    assert at.text_input(key="try").value == SENTENCES[0]
+    text = all_text(at)
+    assert f"**You typed:** {SENTENCES[0]}" in text and "**The model reads back:**" in text
+    assert "exactly" in text  # the tiny model knows its sentences by heart
+    metrics = {m.label: m.value for m in at.metric}
+    assert {"Rate (KL)", "−ELBO", "gzip"} <= set(metrics)
+    assert all(float(metrics[label].replace(",", "")) > 0 for label in ("Rate (KL)", "−ELBO", "gzip"))
+    assert len(at.table[0].value) == 5  # its nearest neighbours
+    links = {link.proto.label: parse_qs(link.proto.query_string) for link in at.get("page_link")}
+    assert links["Walk to another sentence"] == {"sentence_a": [SENTENCES[0]]}
+    assert links["Sample sentences near it"] == {"source": ["near a sentence"], "near": [SENTENCES[0]]}
+    assert links["Place it on the latent map"] == {"probe": [SENTENCES[0]]}
+    assert links["Walk its latent dimensions"]["dims_sentence"] == [SENTENCES[0]]
+
+
+def test_home_tries_whatever_is_typed_and_says_so_when_nothing_is(open_page):
+    at = no_exception(open_page())
+    at.text_input(key="try").set_value(SENTENCES[1]).run()
+    assert f"**You typed:** {SENTENCES[1]}" in all_text(no_exception(at))
+    at.text_input(key="try").set_value("   ").run()
+    assert "empty" in no_exception(at).warning[0].value.lower()
+
+
+def test_home_shows_a_long_sentence_cut_with_the_whole_on_demand(open_page):
+    long_text = " ".join(["the cat sat on the mat"] * 100)  # 600 words
+    at = no_exception(open_page(**{"try": long_text}))
+    typed = next(e.value for e in at.markdown if e.value.startswith("**You typed:**"))
+    assert typed.endswith("…") and len(typed.split()) < 40
+    assert "The whole sentence" in [e.label for e in at.expander]
 
 
 def test_home_shows_the_model_card(open_page, tiny_trained):
@@ -59,6 +93,13 @@ def test_home_shows_the_model_card(open_page, tiny_trained):
     assert "tests/conftest.py SENTENCES" in text
     assert "8-dimensional z" in text
     assert "Not measured yet" in text  # the tiny model's card has no test metrics
+
+
+def test_a_model_trained_in_the_browser_gets_a_card_that_says_so(open_page, tiny_trained):
+    at = no_exception(open_page(session_state={"session_model": tiny_trained[0], "session_model_name": "my run"}))
+    text = all_text(at)
+    assert "Trained in this browser session" in text and "Train** page of this app" in text
+    assert not at.code  # no command line for a model that no command trained
 
 
 def test_home_shows_measured_metrics_and_the_training_command(open_page, tiny_model_dir, tmp_path, monkeypatch):

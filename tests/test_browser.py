@@ -27,7 +27,7 @@ def test_a_deep_link_opens_its_page_as_a_cold_servers_first_request(tiny_model_d
         page.goto(f"{url}/Interpolate")
         expect(title(page, "Interpolate")).to_be_visible()
         expect(page.locator("code", has_text="t = 1.00")).to_be_visible()
-        nav = page.get_by_test_id("stSidebarNav")
+        nav = page.get_by_test_id("stTopNav")
         for name in ("Home", "Sample", "Interpolate", "Latent map", "Train"):
             expect(nav.get_by_role("link", name=name)).to_be_visible()
         assert page.url.endswith("/Interpolate")

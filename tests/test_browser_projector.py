@@ -90,8 +90,8 @@ def test_the_map_is_in_view_and_a_dragged_box_lists_its_sentences(app_server, pr
 
 
 def nav(page, name):
-    """Follow the sidebar's link (it keeps the browser session, as a teacher clicking would)."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True).click()
+    """Follow the top bar's link (it keeps the browser session, as a teacher clicking would)."""
+    page.get_by_test_id("stTopNav").get_by_role("link", name=name, exact=True).click()
     expect(page.locator("h1", has_text=re.compile(f"^{re.escape(name)}$"))).to_be_visible()
 
 
@@ -101,7 +101,7 @@ def test_the_teachers_path_through_every_page(app_server, projector):
     steps = "teachers_path"
     projector.goto(app_server)
     expect(projector.locator("h1", has_text="Text VAE Explorer")).to_be_visible()
-    links = projector.get_by_test_id("stSidebarNav").get_by_role("link")
+    links = projector.get_by_test_id("stTopNav").get_by_role("link")
     expect(links).to_have_text(["Home", "Sample", "Interpolate", "Latent map", "Train"])
     expect(projector.locator(".katex-display").first).to_be_visible()  # the formulas are typeset
     shot(projector, f"{steps}/1_home")
@@ -171,3 +171,22 @@ def test_the_training_charts_are_in_view_with_one_stop_button(app_server, projec
     shot(projector, "train_running")
     main.get_by_role("button", name="Stop").click()
     expect(projector.get_by_text(re.compile(r"stopped · step"))).to_be_visible()
+
+
+def test_the_walks_along_the_latent_dimensions_are_in_view(app_server, projector):
+    link = urlencode({"mode": "latent dimensions", "dims_sentence": SENTENCES[0]})
+    projector.goto(f"{app_server}/Interpolate?{link}")
+    assert_in_view(projector.get_by_text(re.compile("^μ reads back:")))
+    assert_in_view(projector.get_by_test_id("stMain").locator("table tbody tr").last)  # every row of the grid
+    expect(projector.get_by_role("spinbutton", name="Most used dimensions")).to_be_visible()  # the controls too
+    shot(projector, "latent_dimensions")
+
+
+def test_a_long_input_leaves_its_notices_and_the_path_in_view(app_server, projector):
+    long = " ".join(["the cat sat on the zyzzyva mat"] * 72)  # 504 words
+    projector.goto(f"{app_server}/Interpolate?" + urlencode({"sentence_a": long, "sentence_b": SENTENCES[5]}))
+    assert_in_view(projector.get_by_text(re.compile("only the first 12 are used")))
+    assert_in_view(projector.get_by_text(re.compile("^s₀ typed:")))
+    assert_in_view(projector.locator("code", has_text="t = 0.00"))
+    expect(projector.get_by_text("All 504 words")).to_be_visible()
+    shot(projector, "interpolate_long_input")

@@ -31,8 +31,8 @@ def test_start_shows_the_charts_growing_then_stop_and_use_the_model(app_server, 
     main.get_by_role("button", name="Use this model").click()
     expect(page.get_by_text(re.compile(r"The other pages now use this model"))).to_be_visible(timeout=SLOW)
 
-    # the sidebar's link keeps the browser session (a new URL would start a new one)
-    page.get_by_test_id("stSidebar").get_by_role("link", name="Sample").click()
+    # the top bar's link keeps the browser session (a new URL would start a new one)
+    page.get_by_test_id("stTopNav").get_by_role("link", name="Sample").click()
     expect(page.get_by_test_id("stSidebar").get_by_text(re.compile(r"trained in this browser, step"))).to_be_visible(
         timeout=SLOW)
     expect(page.locator("[data-testid=stTable] tbody tr")).to_have_count(10, timeout=SLOW)

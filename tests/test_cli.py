@@ -2,6 +2,7 @@
 
 import csv
 import json
+import math
 import subprocess
 import sys
 
@@ -67,6 +68,25 @@ def test_interpolate(tiny_model_dir, capsys):
     assert lines[0].endswith("the cat sat on the mat.") and lines[-1].endswith("a dog ran in the park.")
 
 
+def test_traverse_walks_the_dimensions_asked_for(tiny_model_dir, capsys):
+    assert main(["traverse", "--model", str(tiny_model_dir), SENTENCES[0], "--dims", "5", "2", "--steps", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line for line in lines if line.startswith("dimension")] == ["dimension 5", "dimension 2"]
+    assert len(lines) == 2 + 2 * 3
+    assert lines[2] == " +0.00  the cat sat on the mat." and lines[1].startswith(" -3.00  ")
+
+
+def test_traverse_walks_the_most_used_dimensions_by_default(tiny_model_dir, corpus, capsys):
+    assert main(["traverse", "--model", str(tiny_model_dir), SENTENCES[0], "--top", "2", "--corpus", str(corpus)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"the 2 most used dimensions by KL (nats) over {corpus}"
+    headers = [line for line in lines if line.startswith("dimension")]
+    assert len(headers) == 2 and all(", KL (nats) " in line for line in headers)
+    kls = [float(line.rsplit(" ", 1)[1]) for line in headers]
+    assert kls == sorted(kls, reverse=True)
+    assert len(lines) == 1 + 2 * (1 + 7)
+
+
 def test_encode(tiny_model_dir, tmp_path):
     table = tmp_path / "c.csv"
     table.write_text("text,label\n" + "\n".join(f"{s},x" for s in SENTENCES[:5]))
@@ -86,6 +106,18 @@ def test_evaluate(tiny_model_dir, corpus, tmp_path, capsys):
     assert result["reconstruction"]["token_accuracy"] == 1.0
     assert result["reconstruction"]["exact_match"] == 1.0 and not result["reconstruction"]["allow_unk"]
     assert 0 < result["diversity"]["prior"]["distinct_2"] <= 1 and result["diversity"]["prior"]["empty"] == 0
+
+
+def test_evaluate_gives_bits_per_sentence_beside_gzip(tiny_model_dir, corpus, tmp_path):
+    out = tmp_path / "m.json"
+    assert main(["evaluate", "--model", str(tiny_model_dir), "--corpus", str(corpus), "--iw-samples", "2",
+                 "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    bits = result["compression"]
+    assert bits["sentences"] == result["sentences"] == len(SENTENCES)
+    assert bits["vae"]["neg_elbo"] == pytest.approx(-result["elbo"] / math.log(2))
+    assert bits["vae"]["neg_elbo"] == pytest.approx(bits["vae"]["rate"] + bits["vae"]["distortion"])
+    assert set(bits["alone"]) == set(bits["together"]) == {"utf8", "gzip", "bz2", "lzma"}
 
 
 def test_missing_corpus_is_a_one_line_error(tiny_model_dir, tmp_path, capsys):
@@ -141,6 +173,13 @@ BAD_INVOCATIONS = {  # the issue's cases, and more of the same kind: each a one-
     "sample --device cuda without one": ["sample", "--device", "cuda:99"],
     "interpolate --steps 1000000": ["interpolate", "a", "b", "--steps", "1000000"],
     "interpolate an empty sentence": ["interpolate", "", "the cat"],
+    "traverse a dimension the model lacks": ["traverse", "the cat", "--dims", "99"],
+    "traverse a dimension twice": ["traverse", "the cat", "--dims", "1", "1"],
+    "traverse --dims -1": ["traverse", "the cat", "--dims", "-1"],
+    "traverse --steps 1": ["traverse", "the cat", "--steps", "1"],
+    "traverse --top 0": ["traverse", "the cat", "--top", "0"],
+    "traverse an empty sentence": ["traverse", "", "--dims", "0"],
+    "traverse ranked over a missing corpus": ["traverse", "the cat", "--corpus", "{tmp}/no.txt"],
     "train --save-every 0": ["train", "--corpus", "{corpus}", "--out", "{tmp}/m", "--save-every", "0"],
     "train --batch-size 0": ["train", "--corpus", "{corpus}", "--out", "{tmp}/m", "--batch-size", "0"],
     "train --hidden 1000000000": ["train", "--corpus", "{corpus}", "--out", "{tmp}/m", "--hidden", "1000000000"],

@@ -14,6 +14,8 @@ from vae.decode import (
     sample_prior,
     sentence_ids,
     slerp,
+    traversal_offsets,
+    traverse,
 )
 from vae.tokenizer import EOS_ID
 
@@ -79,6 +81,46 @@ def test_interpolation_endpoints_are_the_inputs(tiny_trained, method):
     assert path[-1].text == plain(SENTENCES[1])
 
 
+def test_traversal_offsets_run_from_minus_three_to_plus_three_prior_deviations():
+    assert traversal_offsets(7) == [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
+    assert traversal_offsets(2) == [-3.0, 3.0]
+
+
+def test_traverse_gives_a_row_per_dimension_and_reads_the_sentence_back_at_t_zero(tiny_trained):
+    trained, _ = tiny_trained
+    rows = traverse(trained, SENTENCES[0], [5, 0, 2], steps=5)
+    assert [len(row) for row in rows] == [5, 5, 5]
+    assert {row[2].text for row in rows} == {plain(SENTENCES[0])}  # t = 0 is mu itself, greedy
+
+
+def test_traverse_moves_the_code_along_one_dimension_only(tiny_trained, monkeypatch):
+    import vae.decode
+
+    trained, _ = tiny_trained
+    codes = []
+    real_generate = vae.decode.generate
+    monkeypatch.setattr(vae.decode, "generate", lambda t, z, **kw: codes.append(z) or real_generate(t, z, **kw))
+    traverse(trained, SENTENCES[3], [1, 6], steps=3)
+    z = torch.cat(codes).view(2, 3, -1)  # (dims, steps, latent)
+    mu = vae.decode.encode_texts(trained, [SENTENCES[3]])[0]
+    offsets = torch.tensor([[-3.0], [0.0], [3.0]])
+    axis = torch.eye(len(mu))
+    torch.testing.assert_close(z[0], mu + offsets * axis[1])  # every other coordinate stays at mu
+    torch.testing.assert_close(z[1], mu + offsets * axis[6])
+
+
+def test_traverse_decodes_more_codes_than_one_call_takes(tiny_trained, monkeypatch):
+    import vae.decode
+
+    trained, _ = tiny_trained
+    def texts(rows):
+        return [[sample.text for sample in row] for row in rows]
+
+    whole = traverse(trained, SENTENCES[1], [0, 1, 2], steps=7)
+    monkeypatch.setattr(vae.decode, "MAX_SAMPLES", 4)  # 21 codes: six calls of generate
+    assert texts(traverse(trained, SENTENCES[1], [0, 1, 2], steps=7)) == texts(whole)  # log-probs: up to rounding
+
+
 def test_slerp_keeps_the_norm_of_equal_norm_endpoints():
     a, b = torch.tensor([3.0, 0.0, 0.0]), torch.tensor([0.0, 0.0, 3.0])
     path = interpolation_path(a, b, 7, "spherical")
@@ -106,6 +148,13 @@ def test_unknown_and_overlong_sentences_get_notices(tiny_trained):
     assert "first" in notes[0]
     _, notes = sentence_ids(trained, "the zebra sat")
     assert "zebra" in notes[0]
+
+
+def test_a_notice_names_at_most_ten_unknown_words(tiny_trained):
+    trained, _ = tiny_trained
+    _, notes = sentence_ids(trained, "the " + " ".join(f"zq{letter}" for letter in "abcdefghijklmno"))
+    assert notes[-1] == ("Not in the vocabulary (read as <unk>): zqa, zqb, zqc, zqd, zqe, zqf, zqg, zqh, zqi, zqj "
+                         "and 5 more")
 
 
 def test_unk_is_never_generated_unless_allowed(tiny_trained):
@@ -153,6 +202,15 @@ BAD_CALLS = {  # the issue's cases: each must end in InputError, not a torch err
     "negative seed": lambda t: sample_prior(t, 2, seed=-1),
     "z of the wrong size": lambda t: generate(t, torch.zeros(2, 1)),
     "z with NaN": lambda t: generate(t, torch.full((1, t.model.config.latent_size), math.nan)),
+    "traverse a dimension past the last": lambda t: traverse(t, "the cat", [t.model.config.latent_size]),
+    "traverse a negative dimension": lambda t: traverse(t, "the cat", [-1]),
+    "traverse a fractional dimension": lambda t: traverse(t, "the cat", [1.5]),
+    "traverse no dimension": lambda t: traverse(t, "the cat", []),
+    "traverse a dimension twice": lambda t: traverse(t, "the cat", [2, 2]),
+    "traverse a string of dimensions": lambda t: traverse(t, "the cat", "12"),
+    "traverse in one step": lambda t: traverse(t, "the cat", [0], steps=1),
+    "traverse in a million steps": lambda t: traverse(t, "the cat", [0], steps=1_000_000),
+    "traverse an empty sentence": lambda t: traverse(t, " ", [0]),
 }
 
 

@@ -1,17 +1,23 @@
+import copy
+import dataclasses
+
+import pytest
 import torch
 from conftest import SENTENCES
 
 from vae.data import to_batch
-from vae.decode import sample_prior
+from vae.decode import InputError, encode_texts, sample_prior
 from vae.metrics import (
     active_units,
     distinct_n,
     evaluate,
     iw_nll,
     mutual_information,
+    rank_dimensions,
     reconstruction_quality,
     sample_diversity,
 )
+from vae.train import new_model
 
 
 def test_importance_weighted_nll_is_below_the_negative_elbo(tiny_trained):
@@ -51,6 +57,40 @@ def test_active_units_counts_dimensions_that_vary():
     mu[:, 0] = torch.randn(100)
     mu[:, 1] = 0.01 * torch.randn(100)  # variance 1e-4: inactive
     assert active_units(mu) == 1
+
+
+def test_dimensions_are_ranked_by_the_kl_that_evaluate_reports(tiny_trained):
+    trained, _ = tiny_trained
+    ranked = rank_dimensions(trained, SENTENCES)
+    assert sorted(dim for dim, _ in ranked) == list(range(trained.model.config.latent_size))
+    assert [kl for _, kl in ranked] == sorted((kl for _, kl in ranked), reverse=True)
+    kl_per_dim = evaluate(trained, SENTENCES, iw_samples=1)["kl_per_dim"]
+    assert [kl for _, kl in sorted(ranked)] == pytest.approx(kl_per_dim, abs=1e-3)
+
+
+def test_a_dimension_the_model_ignores_ranks_last(tiny_trained):
+    trained, _ = tiny_trained
+    collapsed = dataclasses.replace(trained, model=copy.deepcopy(trained.model))
+    latent = trained.model.config.latent_size
+    with torch.no_grad():  # q(z_3 | x) = N(0, 1) = p(z_3) for every x: mu_3 = 0, logvar_3 = 0
+        for row in (3, latent + 3):
+            collapsed.model.to_mu_logvar.weight[row] = 0.0
+            collapsed.model.to_mu_logvar.bias[row] = 0.0
+    assert rank_dimensions(collapsed, SENTENCES)[-1] == (3, 0.0)
+
+
+def test_an_autoencoders_dimensions_are_ranked_by_the_variance_of_mu():
+    trained = new_model(SENTENCES, dict(embed_size=16, hidden_size=16, latent_size=4, autoencoder=True), min_freq=1)
+    mu = encode_texts(trained, SENTENCES)
+    variance = mu.var(0, correction=0)
+    assert rank_dimensions(trained, SENTENCES) == [(dim, pytest.approx(float(variance[dim]))) for dim in
+                                                   torch.argsort(variance, descending=True).tolist()]
+
+
+def test_ranking_dimensions_needs_a_readable_sentence(tiny_trained):
+    trained, _ = tiny_trained
+    with pytest.raises(InputError):
+        rank_dimensions(trained, ["", "   "])
 
 
 def test_mutual_information_is_zero_when_the_posterior_ignores_x():

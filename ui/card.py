@@ -5,6 +5,8 @@ vae/report.py, so a figure here is the figure the README and the bar tests use. 
 older or hand-edited checkpoint may lack any part; each part is shown only when it is there.
 """
 
+from html import escape
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -38,17 +40,38 @@ def show(trained: TrainedModel):
     metrics = card.get("test_metrics")
     st.subheader("Measured on held-out sentences")
     if not isinstance(metrics, dict):
-        st.info("Not measured yet. Measure it with `python -m vae evaluate --model <folder> "
-                "--corpus assets/corpora/test.txt.gz --update-card`.")
+        if common.using_session_model():
+            st.info("Trained in this browser session: its held-out curves and what it writes are on the "
+                    "**Train** page. To measure it like the shipped model, download it there, unzip it and "
+                    "run `python -m vae evaluate --model <that folder> --corpus assets/corpora/test.txt.gz "
+                    "--update-card`.")
+        else:
+            st.info("Not measured yet. Measure it with `python -m vae evaluate --model <folder> "
+                    "--corpus assets/corpora/test.txt.gz --update-card`.")
     else:
         headline(metrics, card)
         bars(card)
         reconstruction(metrics)
-        kl_per_dimension(metrics, card)
-    rate_distortion(card)
-    examples(card)
-    st.subheader("How to train it again")
-    if card.get("command"):
+        with st.expander("KL of each latent dimension"):
+            kl_per_dimension(metrics, card)
+    with st.expander("The rate-distortion trade-off: the runs behind this recipe"):
+        rate_distortion(card)
+    with st.expander("Samples and interpolations, as they came out", expanded=True):
+        examples(card)
+    with st.expander("How it was trained"):
+        how_to_train(card)
+
+
+def how_to_train(card):
+    if common.using_session_model():
+        settings = card.get("train") if isinstance(card.get("train"), dict) else {}
+        objective = card.get("objective") if isinstance(card.get("objective"), dict) else {}
+        shown = {**{k: v for k, v in objective.items() if v not in (None, 0, 0.0)},
+                 **{k: settings.get(k) for k in ("steps", "batch_size", "lr", "seed") if k in settings}}
+        st.markdown("Trained on the **Train** page of this app"
+                    + (" with " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in shown.items()) if shown else "")
+                    + ". *Download* there gives its checkpoint.")
+    elif card.get("command"):
         st.code(card["command"], language="bash")
     else:
         st.markdown("This model's card does not record its command. The full model is trained with "
@@ -113,9 +136,21 @@ def bars(card):
     if not isinstance(values, dict) or not isinstance(met, dict):
         return
     st.markdown("**Does it do its job?** The bars this model was shipped against, measured:")
-    rows = [{"bar": BAR_NAMES.get(name, name), "target": BARS.get(name), "measured": value,
-             "met": "yes" if met.get(name) else "no"} for name, value in values.items()]
+    rows = [{"bar": BAR_NAMES.get(name, name), "target": bar_figure(name, BARS.get(name)),
+             "measured": bar_figure(name, value), "met": "yes" if met.get(name) else "no"}
+            for name, value in values.items()]
     st.dataframe(pd.DataFrame(rows), hide_index=True)
+
+
+def bar_figure(name, value):
+    """A bar's value as a person reads it: shares in per cent, counts whole, the rest to 2 places."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return "n/a"
+    if "exact_match" in name or name == "sample_empty":
+        return f"{value:.0%}" if value in (0, 1) else f"{value:.1%}"
+    if name == "interpolation_endpoints_reproduced":
+        return f"{value:.0f} of 5"
+    return f"{value:.1f}" if "bleu" in name or "gap" in name else f"{value:.2f}"
 
 
 def reconstruction(metrics):
@@ -131,7 +166,9 @@ def reconstruction(metrics):
                      "exact match, <unk> allowed": ((unk.get("by_length") or {}).get(bucket) or {}).get("exact_match")})
     st.markdown("**Reading sentences back** (greedy decoding of the posterior mean, as the app does; "
                 "`<unk>` is never written, the last column allows it):")
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.dataframe(pd.DataFrame(rows).style.format(
+        {"exact match": "{:.1%}", "token accuracy": "{:.1%}", "BLEU": "{:.1f}", "exact match, <unk> allowed": "{:.1%}"},
+        na_rep="n/a"), hide_index=True)
 
 
 def kl_per_dimension(metrics, card):
@@ -179,7 +216,7 @@ def rate_distortion(card):
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="rate: KL (nats)",
                       yaxis_title="distortion: reconstruction NLL (nats)", title="Each dot is one run")
     st.plotly_chart(fig)
-    st.dataframe(frame, hide_index=True)
+    st.dataframe(frame.round(2), hide_index=True)
     st.caption(f"Budget of every run: `{sweep.get('budget', '?')}`; measured on {sweep.get('test_sentences', '?')} "
                "held-out sentences.")
 
@@ -199,5 +236,8 @@ def examples(card):
         st.markdown("**Interpolations, as they came out** (greedy, linear path between posterior means):")
         for path in paths:
             if isinstance(path, dict) and isinstance(path.get("path"), list):
-                st.markdown(f"*{path.get('from')}* → *{path.get('to')}*\n"
-                            + "\n".join(f"{i}. {t}" for i, t in enumerate(path["path"])))
+                steps = path["path"]
+                ends = ("both ends read back" if path.get("ends_reproduced") else "an end not read back")
+                lines = [f"- t = {i / max(len(steps) - 1, 1):.1f}: {escape(str(t))}" for i, t in enumerate(steps)]
+                st.markdown(f"*{escape(str(path.get('from')))}* → *{escape(str(path.get('to')))}* ({ends})\n\n"
+                            + "\n".join(lines))

@@ -25,6 +25,7 @@ from . import warmup
 from .common import model_key
 
 SHIPPED_CORPORA = {  # name -> what its labels are
+    "sentence_kinds": "kind of sentence: question, negation, statement, exclamation",
     "by_source": "source: bible, fortunes, novels, wordnet",
     "by_author": "novelist: Austen, Dickens, Verne, Wells",
     "wordnet_topics": "WordNet topic of an example sentence",

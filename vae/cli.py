@@ -1,4 +1,4 @@
-"""python -m vae train | sample | interpolate | encode | evaluate
+"""python -m vae train | sample | interpolate | traverse | encode | evaluate
 
 The shell's way to the same functions the app uses. Bad input ends with a one-line error, exit 2.
 """
@@ -17,6 +17,7 @@ import torch
 from tqdm import tqdm
 
 from .checkpoint import MAX_LEN, MAX_PARAMETERS, CheckpointError, estimated_parameters, load_model, save_card
+from .compression import compression
 from .data import CorpusError, read_corpus, safe_cell
 from .decode import (
     MAX_SAMPLES,
@@ -30,11 +31,13 @@ from .decode import (
     interpolate,
     sample_near,
     sample_prior,
+    traversal_offsets,
+    traverse,
 )
-from .metrics import evaluate, reconstruction_quality, sample_diversity
+from .metrics import evaluate, rank_dimensions, reconstruction_quality, sample_diversity
 from .model import ModelConfig
 from .objective import SCHEDULES, ObjectiveConfig
-from .paths import default_model
+from .paths import VALID_SPLIT, default_model
 from .train import LR_SCHEDULES, PRECISIONS, NonFiniteLoss, TrainConfig, Trainer, new_model, run_card
 
 
@@ -206,12 +209,23 @@ def build_parser():
     p.add_argument("--method", choices=METHODS, default="linear")
     p.set_defaults(func=cmd_interpolate)
 
+    p = sub.add_parser("traverse", parents=[model], help="walk latent dimensions one at a time from a sentence")
+    p.add_argument("sentence")
+    p.add_argument("--dims", type=whole(0), nargs="+", metavar="I",
+                   help="dimensions to walk, from 0 (default: the --top most used)")
+    p.add_argument("--top", type=whole(1), default=4, help="without --dims: walk this many, ranked by KL")
+    p.add_argument("--corpus", default=str(VALID_SPLIT),
+                   help="without --dims: sentences whose KL per dimension ranks them (default: the validation split)")
+    p.add_argument("--steps", type=whole(2, MAX_STEPS), default=7, help="values of t from -3 to +3, both included")
+    p.set_defaults(func=cmd_traverse)
+
     p = sub.add_parser("encode", parents=[model], help="write posterior means of a corpus to CSV")
     p.add_argument("--corpus", required=True)
     p.add_argument("--out", required=True, help="CSV with text, label, z0..zN")
     p.set_defaults(func=cmd_encode)
 
-    p = sub.add_parser("evaluate", parents=[model], help="held-out NLL, PPL, KL, MI, AU, BLEU, diversity")
+    p = sub.add_parser("evaluate", parents=[model],
+                       help="held-out NLL, PPL, KL, MI, AU, BLEU, bits per sentence against gzip, diversity")
     p.add_argument("--corpus", required=True, help="held-out sentences")
     p.add_argument("--iw-samples", type=whole(1, 10_000), default=100, help="k for the importance-sampled NLL")
     p.add_argument("--max-sentences", type=whole(0), default=0, help="evaluate on the first N only (0 = all)")
@@ -312,6 +326,23 @@ def cmd_interpolate(args):
         print(f"{i / (len(path) - 1):4.2f}  {s.text}")
 
 
+def cmd_traverse(args):
+    trained = load_model(args.model, args.device)
+    measure = "variance of mu" if trained.model.config.autoencoder else "KL (nats)"
+    if args.dims:
+        dims, use = args.dims, {}
+    else:
+        ranked = rank_dimensions(trained, read_corpus(args.corpus).texts)[: args.top]
+        dims, use = [dim for dim, _ in ranked], dict(ranked)
+    rows = traverse(trained, args.sentence, dims, args.steps)
+    if use:
+        print(f"the {len(dims)} most used dimensions by {measure} over {args.corpus}")
+    for dim, row in zip(dims, rows):
+        print(f"dimension {dim}" + (f", {measure} {use[dim]:.3f}" if use else ""))
+        for t, sample in zip(traversal_offsets(args.steps), row):
+            print(f"{t:+6.2f}  {sample.text}")
+
+
 def cmd_encode(args):
     trained = load_model(args.model, args.device)
     corpus = read_corpus(args.corpus)
@@ -336,6 +367,7 @@ def cmd_evaluate(args):
             bar.total = total
             bar.update(done - bar.n)
         results = evaluate(trained, texts, args.iw_samples, seed=args.seed, progress=progress)
+    results["compression"] = compression(trained, texts, evaluation=results)
     if not trained.model.config.language_model:
         results["reconstruction"] = reconstruction_quality(trained, texts)  # <unk> banned, as the app decodes
         results["reconstruction_unk_allowed"] = reconstruction_quality(trained, texts, allow_unk=True)

@@ -19,6 +19,7 @@ MAX_SAMPLES = 1_000  # sentences per call: a page draws at most 50, metrics draw
 MAX_STEPS = 100  # points on an interpolation path: more than a page can show
 MAX_DECODE_LEN = 500  # words per decoded sentence
 MAX_SEED = 2**63 - 1
+MAX_NOTED_WORDS = 10  # unknown words a notice names
 SOURCES = ("prior", "mixture")  # where sample_prior draws z: N(0, I), or the fitted mixture (density.py)
 
 
@@ -103,7 +104,10 @@ def sentence_ids(trained: TrainedModel, text: str):
     if all(i == UNK_ID for i in ids):
         notes.append("None of these words is in the model's vocabulary, so it sees only <unk> tokens.")
     elif unknown:
-        notes.append(f"Not in the vocabulary (read as <unk>): {', '.join(sorted(set(unknown)))}")
+        words = sorted(set(unknown))
+        # a pasted page can hold hundreds: a notice that long would push the outcome out of view
+        more = f" and {len(words) - MAX_NOTED_WORDS:,} more" if len(words) > MAX_NOTED_WORDS else ""
+        notes.append(f"Not in the vocabulary (read as <unk>): {', '.join(words[:MAX_NOTED_WORDS])}{more}")
     return ids, notes
 
 
@@ -295,6 +299,44 @@ def interpolate(trained: TrainedModel, text_a, text_b, steps=8, method="linear",
     mu, _ = encode_ids(trained, [ids_a, ids_b])
     decoding.setdefault("strategy", "greedy")
     return generate(trained, interpolation_path(mu[0], mu[1], steps, method), **decoding)
+
+
+TRAVERSE_SPAN = 3.0  # a walk along a dimension goes from -3 to +3 prior standard deviations
+
+
+def traversal_offsets(steps=7):
+    """`steps` evenly spaced values of t from -TRAVERSE_SPAN to +TRAVERSE_SPAN, both included."""
+    steps = check_whole("steps", steps, 2, MAX_STEPS)
+    return torch.linspace(-TRAVERSE_SPAN, TRAVERSE_SPAN, steps).tolist()
+
+
+def traverse(trained: TrainedModel, text, dims, steps=7, **decoding):
+    """Walk latent dimensions one at a time from a sentence: for each dimension i in `dims`, decode
+    z = mu + t * e_i for the `steps` values of t in traversal_offsets(steps), mu being the sentence's
+    posterior mean and e_i the unit vector of dimension i. Every other coordinate stays at mu.
+
+    t is in units of the prior's standard deviation (1 in every dimension), so +-3 spans 99.7% of
+    what p(z) puts along that axis. Not the posterior's sigma_i: in a dimension the model uses it is
+    small (that is what a large KL means), and +-3 sigma_i would hardly leave the sentence.
+    Greedy unless told otherwise. Returns one row of `steps` Samples per dimension, in `dims` order."""
+    latent = trained.model.config.latent_size
+    if isinstance(dims, (str, bytes)) or not hasattr(dims, "__iter__"):
+        raise InputError(f"dims must be a list of dimensions, not {type(dims).__name__}")
+    dims = [check_whole("dimension", dim, 0, latent - 1) for dim in dims]
+    if not dims:
+        raise InputError("name at least one dimension to walk")
+    if len(set(dims)) < len(dims):
+        raise InputError(f"each dimension may be walked once: {dims} repeats one")
+    offsets = torch.tensor(traversal_offsets(steps))
+    ids, _ = sentence_ids(trained, text)
+    mu, _ = encode_ids(trained, [ids])
+    z = mu.repeat(len(dims), len(offsets), 1)  # (dims, steps, latent)
+    for row, dim in enumerate(dims):
+        z[row, :, dim] += offsets
+    decoding.setdefault("strategy", "greedy")
+    # generate takes at most MAX_SAMPLES codes at once; 32 dimensions of 100 steps are 3,200
+    samples = [s for chunk in z.flatten(0, 1).split(MAX_SAMPLES) for s in generate(trained, chunk, **decoding)]
+    return [samples[row * len(offsets):(row + 1) * len(offsets)] for row in range(len(dims))]
 
 
 def arithmetic(trained: TrainedModel, text_a, text_b, text_c, **decoding):

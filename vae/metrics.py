@@ -3,7 +3,8 @@
 - ELBO, reconstruction and KL in nats per sentence (one z sample per sentence);
 - NLL by importance sampling with k samples from q(z|x) (Burda et al. 2016), and perplexity
   exp(total NLL / total tokens), tokens = words + one <eos> per sentence;
-- mutual information I(x; z) and active units, as in He et al. 2019, and the KL of each dimension;
+- mutual information I(x; z) and active units, as in He et al. 2019, and the KL of each dimension
+  (also as a ranking of the dimensions by use, for walking them one at a time);
 - reconstruction from the posterior mean, decoded greedily as the app does: exact match, token
   accuracy and BLEU (sacrebleu), overall and by sentence length;
 - prior samples: distinct-1/2 (Li et al. 2016), the share copied from training data, the share of
@@ -16,7 +17,7 @@ import sacrebleu
 import torch
 
 from .data import sorted_batches, to_batch
-from .decode import InputError, check_texts, check_whole, encode_texts, generate, sample_prior
+from .decode import InputError, check_texts, check_whole, encode_ids, encode_texts, generate, sample_prior
 from .model import TrainedModel, gaussian_kl, gaussian_log_density
 
 
@@ -125,6 +126,24 @@ def mutual_information_upper_bound(mu, logvar):
 def active_units(mu, threshold=0.01):
     """Dimensions whose posterior mean varies across the data: Cov_x(E_q[z_i]) > 0.01."""
     return int((mu.var(0) > threshold).sum()) if len(mu) > 1 else 0
+
+
+def rank_dimensions(trained: TrainedModel, texts):
+    """[(dimension, use)] for every latent dimension, the most used first: its KL(q(z_i|x) || N(0, 1))
+    in nats, averaged over `texts` (the figure evaluate reports as kl_per_dim). A dimension the model
+    ignores keeps q(z_i|x) = p(z_i) for every x, so its KL is near 0 (posterior collapse).
+    An autoencoder has no posterior variance and no KL; there `use` is the variance of mu_i over
+    `texts`, the statistic behind active units."""
+    ids_list = [ids for ids in trained.tokenizer.encode_batch(check_texts(texts), trained.max_len) if ids]
+    if not ids_list:
+        raise InputError("there is nothing to rank the dimensions by: no sentence has a word the model can read")
+    mu, logvar = encode_ids(trained, ids_list)
+    if trained.model.config.autoencoder:
+        use = mu.var(0, correction=0)
+    else:
+        use = gaussian_kl(mu, logvar).mean(0)
+    order = torch.argsort(use, descending=True, stable=True)
+    return [(int(dim), float(use[dim])) for dim in order]
 
 
 LENGTH_BUCKETS = {"<=8 words": (1, 8), "9-12 words": (9, 12), "13-15 words": (13, 15)}

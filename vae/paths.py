@@ -7,6 +7,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CORPORA = ROOT / "assets" / "corpora"
 SHIPPED_MODEL = ROOT / "assets" / "model"
+VALID_SPLIT = CORPORA / "valid.txt.gz"  # held-out sentences of the training corpus
 EVERYDAY_SENTENCES = ROOT / "tests" / "data" / "everyday_sentences.txt"  # written before the model was trained
 
 
