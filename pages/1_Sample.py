@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import common
-from vae.decode import STRATEGIES, InputError, sample_near, sample_prior, sentence_ids
+from vae.decode import SAMPLE_DEFAULTS, STRATEGIES, InputError, sample_near, sample_prior, sentence_ids
 
 st.set_page_config(page_title="Sample · Text VAE Explorer", page_icon="🎲", layout="wide")
 st.title("Sample")
@@ -32,16 +32,20 @@ with controls:
                            help="z = μ + spread · σ · ε with ε ~ N(0, I): 0 decodes the posterior mean "
                                 "every time, 1 samples the posterior q(z|x), more wanders further away.")
     elif trained.density is not None:
+        # the default source and decoding are the ones measured most fluent (vae/decode.py, SAMPLE_DEFAULTS)
         draw_from = st.radio("Draw z from", [NORMAL, MIXTURE], horizontal=True, **common.in_url("draw_from"),
+                             index=int(SAMPLE_DEFAULTS["source"] == "mixture"),
                              help="The prior is what the VAE was trained towards; the codes of real "
                                   "sentences fill only part of it. The mixture, fitted to the training "
                                   "sentences' codes, draws from where they actually lie.")
 
-    strategy = st.radio("Decoding", STRATEGIES, index=1, horizontal=True, **common.in_url("strategy"),
+    strategy = st.radio("Decoding", STRATEGIES, index=STRATEGIES.index(SAMPLE_DEFAULTS["strategy"]),
+                        horizontal=True, **common.in_url("strategy"),
                         help="greedy: the most likely word at every step; sample: draw from the whole "
                              "distribution; top-k: only from the k likeliest words; top-p: from the "
                              "smallest set of words whose probabilities add up to p.")
-    temperature = st.slider("Temperature", 0.1, 2.0, 1.0, 0.05, disabled=strategy == "greedy",
+    temperature = st.slider("Temperature", 0.1, 2.0, SAMPLE_DEFAULTS["temperature"], 0.05,
+                            disabled=strategy == "greedy",
                             **common.in_url("temperature"),
                             help="T divides the decoder's logits before the softmax, p(w) ∝ exp(logit_w / T): "
                                  "below 1 it sharpens the distribution (safer, more repetitive sentences), "

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import common, training
+from ui.markdown import shortened
 from ui.upload import corpus_uploader
 from vae.objective import SCHEDULES
 from vae.runner import RunnerBusy
@@ -147,7 +148,9 @@ def live_view(rendered_status):
         panel = panels[-1]
         st.markdown(f"**What the model writes at step {panel['step']:,}:** held-out sentences, never trained "
                     "on, read back (greedy, from the posterior mean)")
-        st.table(pd.DataFrame(panel["reconstructions"], columns=["sentence", "read back"]))
+        # cut to 12 words: a collapsed model's run-on read-backs would push the table below the fold
+        st.table(pd.DataFrame([[shortened(text, 12) for text in row] for row in panel["reconstructions"]],
+                              columns=["sentence", "read back"]))
     if history or measured:
         st.caption(f"Charts: nats per sentence. Line: the training batches, {training.LOG_EVERY} steps per point, "
                    f"with the run's word dropout. Dots: held-out sentences ({owner.heldout_note}) every "

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain s
 from scripts import precompute_maps  # noqa: E402
 from vae.checkpoint import DENSITY_FILE, FILES, load_model, save_checkpoint  # noqa: E402
 from vae.data import read_corpus  # noqa: E402
-from vae.decode import sample_prior  # noqa: E402
+from vae.decode import default_sample_settings, sample_prior  # noqa: E402
 from vae.density import fit_latent_density  # noqa: E402
 from vae.paths import CORPORA, SHIPPED_MODEL  # noqa: E402
 from vae.report import quality_report, rate_distortion_row  # noqa: E402
@@ -66,7 +66,7 @@ def main(argv=None):
     card = trained.card
     card["test_metrics"] = {**report["likelihood"], "reconstruction": report["heldout"],
                             "reconstruction_unk_allowed": report["heldout_unk_allowed"],
-                            "everyday": report["everyday"], "diversity": report["samples"]["prior"],
+                            "everyday": report["everyday"], "diversity": report["sample_defaults"],
                             "samples_by_source": report["samples"],
                             "corpus": "assets/corpora/test.txt.gz",
                             "eval_seconds": round(time.perf_counter() - start)}
@@ -75,9 +75,13 @@ def main(argv=None):
     card["bars"], card["bars_met"] = report["bars"], report["bars_met"]
     card["mixture"] = {"components": args.mixture_components, "fitted_on": "posterior means of train.txt.gz",
                        "sample_lm_perplexity_ratio": report.get("mixture_sample_lm_perplexity_ratio")}
-    card["samples"] = {source: [s.text for s in sample_prior(trained, 8, seed=0, source=source)]
-                       for source in ("prior", "mixture")}
-    card["samples_settings"] = "python -m vae sample -n 8 --seed 0 --source <source> (sampling, temperature 1)"
+    card["sample_settings"] = report["sample_settings"]  # fluency by source and decoding: why the defaults
+    defaults = default_sample_settings(trained)
+    card["samples"] = {"the Sample page's defaults": [s.text for s in sample_prior(trained, 10, seed=0, **defaults)],
+                       **{f"{source}, temperature 1": [s.text for s in sample_prior(trained, 8, seed=0, source=source)]
+                          for source in ("prior", "mixture")}}
+    card["samples_settings"] = ("python -m vae sample -n 10 --seed 0 " + " ".join(
+        f"--{key.replace('_', '-')} {value}" for key, value in defaults.items()))
     card["interpolations"] = [{"from": p["a"], "to": p["b"], "path": p["path"],
                                "ends_reproduced": p["ends_reproduced"]} for p in report["interpolations"]]
     if args.sweep:

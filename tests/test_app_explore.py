@@ -12,6 +12,7 @@ from ui.dimensions import SAME
 from ui.maps import PALETTE, selected_rows
 from vae.checkpoint import load_model, save_checkpoint
 from vae.data import read_corpus
+from vae.decode import SAMPLE_DEFAULTS
 from vae.density import fit_latent_density
 from vae.metrics import rank_dimensions
 from vae.paths import VALID_SPLIT
@@ -49,16 +50,21 @@ def test_without_a_fitted_mixture_sample_offers_only_the_prior(open_page):
     assert not [r for r in at.radio if r.key == "draw_from"]
 
 
-def test_sample_draws_from_the_fitted_mixture_when_asked(tiny_model_dir, tmp_path, monkeypatch):
+def test_sample_starts_from_the_measured_default_source_and_switches(tiny_model_dir, tmp_path, monkeypatch):
     trained = load_model(tiny_model_dir, device="cpu")
     trained.density = fit_latent_density(trained, SENTENCES, components=2)
     model_dir = tmp_path / "model"
     save_checkpoint(trained, model_dir)
     monkeypatch.setenv("TEXT_VAE_MODEL", str(model_dir))
     at = no_exception(AppTest.from_file(str(ROOT / "pages/1_Sample.py"), default_timeout=TIMEOUT).run())
-    prior = sentences(at)
-    at.radio(key="draw_from").set_value("mixture fitted to training codes").run()
-    assert len(sentences(no_exception(at))) == 10 and sentences(at) != prior
+    mixture, normal = "mixture fitted to training codes", "N(0, I) prior"
+    default, other = (mixture, normal) if SAMPLE_DEFAULTS["source"] == "mixture" else (normal, mixture)
+    assert at.radio(key="draw_from").value == default
+    assert at.radio(key="strategy").value == SAMPLE_DEFAULTS["strategy"]
+    assert at.slider(key="temperature").value == SAMPLE_DEFAULTS["temperature"]
+    first = sentences(at)
+    at.radio(key="draw_from").set_value(other).run()
+    assert len(sentences(no_exception(at))) == 10 and sentences(at) != first
 
 
 # Interpolate: the ends side by side, arithmetic, nearest neighbours

@@ -37,7 +37,7 @@ def test_a_deep_link_opens_its_page_as_a_cold_servers_first_request(tiny_model_d
 def test_home_explains_the_vae_and_keeps_the_seed_in_the_url(app_server, page):
     page.goto(app_server)
     expect(title(page, "Text VAE Explorer")).to_be_visible()
-    expect(page.locator(".katex-display").nth(5)).to_be_visible()  # the formulas are typeset
+    expect(page.locator(".katex-display").first).to_be_visible()  # the formulas are typeset (more in the expanders)
     expect(page.get_by_text(re.compile(r"[\d,]+ parameters"))).to_be_visible()
     seed = page.get_by_label("Seed", exact=True)
     seed.fill("7")
@@ -82,5 +82,5 @@ def test_latent_map_places_a_typed_sentence(app_server, page):
     probe.fill(SENTENCES[0])
     probe.press("Enter")
     expect(page.locator(".js-plotly-plot .legendtext", has_text="your sentence")).to_be_visible()
-    expect(page.get_by_text("Its nearest neighbours in the latent space")).to_be_visible()
+    expect(page.get_by_text("Its nearest neighbours", exact=False)).to_be_visible()
     screenshot(page, "latent_map")

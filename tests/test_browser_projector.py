@@ -96,7 +96,8 @@ def nav(page, name):
 
 
 def test_the_teachers_path_through_every_page(app_server, projector):
-    """Home -> Sample -> Interpolate -> Latent map -> Train -> Use this model -> Sample, one
+    """Home (Try it) -> Interpolate -> Home -> Dimensions -> Sample -> Latent map -> Train -> Use this
+    model -> Sample, one
     screenshot of the window per step in screenshots/projector/teachers_path/."""
     steps = "teachers_path"
     projector.goto(app_server)
@@ -104,16 +105,25 @@ def test_the_teachers_path_through_every_page(app_server, projector):
     links = projector.get_by_test_id("stTopNav").get_by_role("link")
     expect(links).to_have_text(["Home", "Sample", "Interpolate", "Latent map", "Train"])
     expect(projector.locator(".katex-display").first).to_be_visible()  # the formulas are typeset
+    assert_in_view(projector.get_by_text(re.compile("^The model reads back:")))  # Try it, first
     shot(projector, f"{steps}/1_home")
+
+    projector.get_by_role("link", name="Walk to another sentence").click()  # the typed sentence goes along
+    expect(projector.locator("h1", has_text=re.compile("^Interpolate$"))).to_be_visible()
+    assert_in_view(projector.get_by_text(re.compile("^s₀ typed:")))
+    assert_in_view(projector.locator("code", has_text="t = 1.00"))
+    shot(projector, f"{steps}/1a_try_it_interpolate")
+    projector.get_by_test_id("stTopNav").get_by_role("link", name="Home", exact=True).click()
+    expect(projector.locator("h1", has_text="Text VAE Explorer")).to_be_visible()
+    projector.get_by_role("link", name="Walk its latent dimensions").click()
+    assert_in_view(projector.get_by_text(re.compile("^μ reads back:")))
+    assert_in_view(projector.get_by_test_id("stMain").locator("table tbody tr").last)
+    shot(projector, f"{steps}/1b_try_it_dimensions")
 
     nav(projector, "Sample")
     projector.get_by_role("button", name="New sentences").click()
     assert_in_view(projector.get_by_role("heading", name="10 sentences, seed 1"))
     shot(projector, f"{steps}/2_sample")
-
-    nav(projector, "Interpolate")
-    assert_in_view(projector.locator("code", has_text="t = 1.00"))
-    shot(projector, f"{steps}/3_interpolate")
 
     nav(projector, "Latent map")
     expect(projector.locator(".js-plotly-plot .scatterlayer .point").first).to_be_attached()
@@ -169,6 +179,13 @@ def test_the_training_charts_are_in_view_with_one_stop_button(app_server, projec
     assert projector.evaluate("""() => [...document.querySelectorAll(
         '[data-testid=stElementContainer][data-stale=true]')].every(e => getComputedStyle(e).opacity === '1')""")
     shot(projector, "train_running")
+    # the reconstructions that show collapse (or its fix) are in view too, once the first held-out
+    # measurement lands
+    writes = main.get_by_text(re.compile("^What the model writes at step"))
+    expect(writes).to_be_visible(timeout=120_000)
+    assert_in_view(writes)
+    assert_in_view(main.get_by_test_id("stTable").locator("tbody tr").first)
+    shot(projector, "train_reconstructions")
     main.get_by_role("button", name="Stop").click()
     expect(projector.get_by_text(re.compile(r"stopped · step"))).to_be_visible()
 
@@ -190,3 +207,29 @@ def test_a_long_input_leaves_its_notices_and_the_path_in_view(app_server, projec
     assert_in_view(projector.locator("code", has_text="t = 0.00"))
     expect(projector.get_by_text("All 504 words")).to_be_visible()
     shot(projector, "interpolate_long_input")
+
+
+def test_try_it_on_home_shows_its_outcome_in_view(app_server, projector):
+    projector.goto(app_server)
+    main = projector.get_by_test_id("stMain")
+    assert_in_view(main.get_by_text(re.compile("^The model reads back:")))
+    assert_in_view(main.get_by_test_id("stMetric").last)  # the bits, gzip's last
+    assert_in_view(main.get_by_test_id("stTable").locator("tbody tr").last)  # all 5 neighbours
+    assert_in_view(main.get_by_role("link", name="Walk its latent dimensions"))
+    shot(projector, "home_try_it")
+
+
+def test_the_neighbours_of_a_typed_sentence_are_in_view_on_the_map(app_server, projector):
+    link = urlencode({"corpus": "sentence_kinds", "probe": SENTENCES[0]})
+    projector.goto(f"{app_server}/Latent_map?{link}")
+    neighbours = projector.get_by_text("Its nearest neighbours", exact=False)
+    assert_in_view(neighbours)
+    rows = projector.get_by_test_id("stMain").get_by_test_id("stTable").locator("tbody tr")
+    expect(rows).not_to_have_count(0)
+    assert_in_view(rows.nth(2))  # three rows at least, not a sliver of the first
+    # the table comes before the projection's settings, so UMAP's two sliders cannot push it down
+    # (UMAP itself is not fitted here: for the tiny model nothing is precomputed, and a fit beside
+    # other jobs took minutes)
+    projection = projector.get_by_role("radiogroup", name="Projection")
+    assert rows.last.bounding_box()["y"] < projection.bounding_box()["y"]
+    shot(projector, "latent_map_neighbours")

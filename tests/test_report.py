@@ -7,7 +7,7 @@ import pytest
 import torch
 from conftest import SENTENCES
 
-from vae.decode import InputError, sample_prior
+from vae.decode import SAMPLE_DEFAULTS, InputError, default_sample_settings, sample_prior
 from vae.density import fit_latent_density, sample_density
 from vae.metrics import (
     lm_perplexity,
@@ -78,6 +78,14 @@ def test_the_mixture_is_fitted_to_training_codes_and_sampled_from(tiny_trained):
     # the samples follow the mixture, not N(0, I): their mean is the mixture's mean
     mixture_mean = (density["weights"][:, None] * density["means"]).sum(0)
     assert torch.allclose(z.mean(0), mixture_mean, atol=0.3 * z.std(0).max().item())
+
+
+def test_the_default_sample_settings_fall_back_to_the_prior_without_a_mixture(tiny_trained):
+    trained, _ = tiny_trained
+    assert default_sample_settings(trained)["source"] == "prior"
+    assert {k: v for k, v in default_sample_settings(trained).items() if k != "source"} == \
+        {k: v for k, v in SAMPLE_DEFAULTS.items() if k != "source"}
+    assert len(sample_prior(trained, 3, **default_sample_settings(trained))) == 3
 
 
 def test_sampling_from_a_mixture_the_model_lacks_says_so(tiny_trained):

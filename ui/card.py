@@ -23,9 +23,10 @@ BAR_NAMES = {
     "everyday_exact_match_4_to_8_words": "everyday sentences of 4-8 words read back exactly",
     "everyday_exact_match_9_to_15_words": "everyday sentences of 9-15 words read back exactly",
     "interpolation_endpoints_reproduced": "interpolation pairs with both ends read back (of 5)",
-    "sample_lm_perplexity_ratio": "prior samples' perplexity under the LM ÷ the LM's on real sentences",
-    "sample_distinct_2": "distinct-2 of prior samples",
-    "sample_empty": "share of empty prior samples",
+    "sample_lm_perplexity_ratio": ("samples' perplexity under the LM (Sample page's defaults) ÷ "
+                                   "the LM's on real sentences"),
+    "sample_distinct_2": "distinct-2 of samples at the Sample page's defaults",
+    "sample_empty": "share of empty samples at the Sample page's defaults",
     "iw_nll_gap_to_lm": "NLL gap to the language-model baseline (nats)",
 }
 

@@ -347,7 +347,7 @@ def metrics_figure(history, measurements=()) -> go.Figure:
                                      showlegend=i == 0, line=dict(color=HELDOUT_COLOUR, dash="dot")), **where)
     fig.update_xaxes(title_text="step", row=2)
     fig.update_yaxes(rangemode="tozero")
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=50, b=10),
+    fig.update_layout(height=250, margin=dict(l=10, r=10, t=50, b=10),
                       legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0))
     return fig
 

@@ -24,9 +24,11 @@ from .decode import (
     MAX_SEED,
     MAX_STEPS,
     METHODS,
+    SAMPLE_DEFAULTS,
     SOURCES,
     STRATEGIES,
     InputError,
+    default_sample_settings,
     encode_texts,
     interpolate,
     sample_near,
@@ -183,8 +185,9 @@ def build_parser():
     p.set_defaults(func=cmd_train)
 
     decoding = argparse.ArgumentParser(add_help=False)
-    decoding.add_argument("--strategy", choices=STRATEGIES, default="sample")
-    decoding.add_argument("--temperature", type=real(0), default=1.0, help="0 = greedy")
+    # the Sample page's defaults (SAMPLE_DEFAULTS), so the CLI writes what the page shows
+    decoding.add_argument("--strategy", choices=STRATEGIES, default=SAMPLE_DEFAULTS["strategy"])
+    decoding.add_argument("--temperature", type=real(0), default=SAMPLE_DEFAULTS["temperature"], help="0 = greedy")
     decoding.add_argument("--top-k", type=whole(1), default=20)
     decoding.add_argument("--top-p", type=real(0, 1, low_open=True), default=0.9)
 
@@ -198,8 +201,9 @@ def build_parser():
     p.add_argument("--seed", type=whole(0, MAX_SEED), default=0)
     p.add_argument("--near", metavar="SENTENCE", help="sample around this sentence's posterior instead")
     p.add_argument("--spread", type=real(0), default=1.0, help="with --near: scale of the posterior's sigma")
-    p.add_argument("--source", choices=SOURCES, default="prior",
-                   help="where z comes from: N(0, I), or the mixture fitted to the training codes")
+    p.add_argument("--source", choices=SOURCES, default=None,
+                   help="where z comes from: N(0, I), or the mixture fitted to the training codes "
+                        "(default: as the Sample page, the mixture where the model has one)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("interpolate", parents=[model], help="decode the path between two sentences")
@@ -314,7 +318,8 @@ def cmd_sample(args):
     if args.near is not None:  # --near "" is an error, not a silent draw from the prior
         samples = sample_near(trained, args.near, args.n, args.spread, args.seed, **decoding)
     else:
-        samples = sample_prior(trained, args.n, args.seed, source=args.source, **decoding)
+        source = args.source or default_sample_settings(trained)["source"]
+        samples = sample_prior(trained, args.n, args.seed, source=source, **decoding)
     for s in samples:
         print(f"{s.logprob:8.2f}  {s.text}")
 

@@ -21,6 +21,9 @@ MAX_DECODE_LEN = 500  # words per decoded sentence
 MAX_SEED = 2**63 - 1
 MAX_NOTED_WORDS = 10  # unknown words a notice names
 SOURCES = ("prior", "mixture")  # where sample_prior draws z: N(0, I), or the fitted mixture (density.py)
+# The Sample page's defaults, chosen by measurement (report.SAMPLE_SETTINGS, the card's table of
+# sample fluency by source and decoding); a model without a mixture draws from N(0, I) instead.
+SAMPLE_DEFAULTS = {"source": "mixture", "strategy": "sample", "temperature": 1.0}
 
 
 class InputError(ValueError):
@@ -228,6 +231,15 @@ def make_generator(trained: TrainedModel, seed):
 
 
 # the pages' walks
+
+
+def default_sample_settings(trained: TrainedModel):
+    """The Sample page's (and the CLI's) default source and decoding for this model: SAMPLE_DEFAULTS,
+    from the prior where the model has no fitted mixture."""
+    settings = dict(SAMPLE_DEFAULTS)
+    if settings["source"] == "mixture" and trained.density is None:
+        settings["source"] = "prior"
+    return settings
 
 
 def sample_prior(trained: TrainedModel, n, seed=0, source="prior", **decoding):

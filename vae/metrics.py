@@ -208,17 +208,17 @@ def distinct_n(sentences, n):
 
 
 def sample_diversity(trained: TrainedModel, n=1000, temperature=1.0, seed=0, train_texts=None, batch_size=250,
-                     source="prior", lm: TrainedModel = None):
-    """n samples decoded as the app does by default (sampling at `temperature`) from `source`
-    ("prior" or "mixture"): distinct-1/2, the share of empty samples, the share copied from
+                     source="prior", lm: TrainedModel = None, strategy="sample", **decoding):
+    """n samples from `source` ("prior" or "mixture"), decoded with `strategy` at `temperature`
+    (sampling at 1 unless told): distinct-1/2, the share of empty samples, the share copied from
     `train_texts`, and with a language model `lm` their perplexity under it (fluency)."""
     check_whole("n", n, 1, 100_000)
     samples = []
     for start in range(0, n, batch_size):
         samples += sample_prior(trained, min(batch_size, n - start), seed=seed + start, source=source,
-                                strategy="sample", temperature=temperature)
+                                strategy=strategy, temperature=temperature, **decoding)
     words = [trained.tokenizer.tokens(trained.tokenizer.encode(s.text)) for s in samples]
-    result = {"samples": n, "source": source, "temperature": temperature,
+    result = {"samples": n, "source": source, "strategy": strategy, "temperature": temperature, **decoding,
               "distinct_1": distinct_n(words, 1), "distinct_2": distinct_n(words, 2),
               "empty": sum(not w for w in words) / max(n, 1),
               "mean_words": sum(map(num_words, words)) / max(n, 1)}
