@@ -38,6 +38,12 @@ with controls:
                              help="The prior is what the VAE was trained towards; the codes of real "
                                   "sentences fill only part of it. The mixture, fitted to the training "
                                   "sentences' codes, draws from where they actually lie.")
+    if source == PRIOR:
+        spread = st.slider("Spread", 0.0, 1.5, SAMPLE_DEFAULTS["spread"], 0.05, **common.in_url("prior_spread"),
+                           help="Scales the codes' noise: z = spread · ε from N(0, I), or a component's mean "
+                                "+ spread · (its noise) from the mixture. Below 1 the codes stay near the "
+                                "middle, where the decoder has seen most sentences: more fluent, less varied "
+                                "(a reduced temperature, as in Kingma & Dhariwal 2018).")
 
     strategy = st.radio("Decoding", STRATEGIES, index=STRATEGIES.index(SAMPLE_DEFAULTS["strategy"]),
                         horizontal=True, **common.in_url("strategy"),
@@ -62,6 +68,7 @@ with results:
     # Heading and a placeholder first: each rerun replaces the last run's sentences at once, so a slider
     # moved by the keyboard (a rerun per arrow press) never shows sentences of an older value under it.
     settings = strategy if strategy == "greedy" else f"{strategy}, temperature {temperature:.2f}"
+    settings += f", spread {spread:.2f}"
     st.subheader(f"{count} sentences, seed {common.seed()} · {settings}")
     slot = st.empty()
     slot.caption(f"Decoding {count} sentences...")
@@ -76,7 +83,7 @@ with results:
         samples = sample_near(trained, near, count, spread, common.seed(), **decoding)
     else:
         samples = sample_prior(trained, count, common.seed(), "mixture" if draw_from == MIXTURE else "prior",
-                               **decoding)
+                               spread, **decoding)
 
     table = pd.DataFrame({"sentence": [s.text for s in samples],
                           "words": [s.num_words for s in samples],

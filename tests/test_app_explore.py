@@ -45,6 +45,13 @@ def test_the_navigation_lists_home_and_the_pages_by_their_titles():
 # Sample: where the codes come from
 
 
+def test_a_spread_of_zero_decodes_the_centre_of_the_prior_every_time(open_page):
+    at = no_exception(open_page("pages/1_Sample.py", strategy="greedy"))
+    at.slider(key="prior_spread").set_value(0.0).run()
+    assert len(set(sentences(no_exception(at)))) == 1
+    assert "spread 0.00" in at.subheader[0].value
+
+
 def test_without_a_fitted_mixture_sample_offers_only_the_prior(open_page):
     at = no_exception(open_page("pages/1_Sample.py"))
     assert not [r for r in at.radio if r.key == "draw_from"]

@@ -80,6 +80,17 @@ def test_the_mixture_is_fitted_to_training_codes_and_sampled_from(tiny_trained):
     assert torch.allclose(z.mean(0), mixture_mean, atol=0.3 * z.std(0).max().item())
 
 
+def test_spread_scales_the_noise_of_the_codes(tiny_trained):
+    trained, _ = tiny_trained
+    at_the_centre = sample_prior(trained, 4, seed=0, spread=0.0, strategy="greedy")
+    assert len({s.text for s in at_the_centre}) == 1  # z = 0 every time
+    density = fit_latent_density(trained, SENTENCES, components=2)
+    z = sample_density(density, 50, torch.Generator().manual_seed(0), "cpu", spread=0.0)
+    assert all(any(torch.allclose(code, mean) for mean in density["means"]) for code in z)  # component means
+    with pytest.raises(InputError, match="spread"):
+        sample_prior(trained, 2, spread=-0.5)
+
+
 def test_the_default_sample_settings_fall_back_to_the_prior_without_a_mixture(tiny_trained):
     trained, _ = tiny_trained
     assert default_sample_settings(trained)["source"] == "prior"

@@ -200,7 +200,9 @@ def build_parser():
     p.add_argument("-n", type=whole(1, MAX_SAMPLES), default=10)
     p.add_argument("--seed", type=whole(0, MAX_SEED), default=0)
     p.add_argument("--near", metavar="SENTENCE", help="sample around this sentence's posterior instead")
-    p.add_argument("--spread", type=real(0), default=1.0, help="with --near: scale of the posterior's sigma")
+    p.add_argument("--spread", type=real(0), default=None,
+                   help="scale of the codes' noise: with --near, of the posterior's sigma (default 1); else of "
+                        "the prior's or the mixture's (default: the Sample page's, " f"{SAMPLE_DEFAULTS['spread']})")
     p.add_argument("--source", choices=SOURCES, default=None,
                    help="where z comes from: N(0, I), or the mixture fitted to the training codes "
                         "(default: as the Sample page, the mixture where the model has one)")
@@ -316,10 +318,13 @@ def cmd_sample(args):
     trained = load_model(args.model, args.device)
     decoding = dict(strategy=args.strategy, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p)
     if args.near is not None:  # --near "" is an error, not a silent draw from the prior
-        samples = sample_near(trained, args.near, args.n, args.spread, args.seed, **decoding)
+        spread = 1.0 if args.spread is None else args.spread
+        samples = sample_near(trained, args.near, args.n, spread, args.seed, **decoding)
     else:
-        source = args.source or default_sample_settings(trained)["source"]
-        samples = sample_prior(trained, args.n, args.seed, source=source, **decoding)
+        defaults = default_sample_settings(trained)
+        spread = defaults["spread"] if args.spread is None else args.spread
+        samples = sample_prior(trained, args.n, args.seed, source=args.source or defaults["source"], spread=spread,
+                               **decoding)
     for s in samples:
         print(f"{s.logprob:8.2f}  {s.text}")
 

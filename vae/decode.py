@@ -23,7 +23,7 @@ MAX_NOTED_WORDS = 10  # unknown words a notice names
 SOURCES = ("prior", "mixture")  # where sample_prior draws z: N(0, I), or the fitted mixture (density.py)
 # The Sample page's defaults, chosen by measurement (report.SAMPLE_SETTINGS, the card's table of
 # sample fluency by source and decoding); a model without a mixture draws from N(0, I) instead.
-SAMPLE_DEFAULTS = {"source": "mixture", "strategy": "sample", "temperature": 1.0}
+SAMPLE_DEFAULTS = {"source": "mixture", "spread": 0.5, "strategy": "greedy", "temperature": 1.0}
 
 
 class InputError(ValueError):
@@ -242,21 +242,23 @@ def default_sample_settings(trained: TrainedModel):
     return settings
 
 
-def sample_prior(trained: TrainedModel, n, seed=0, source="prior", **decoding):
+def sample_prior(trained: TrainedModel, n, seed=0, source="prior", spread=1.0, **decoding):
     """n sentences decoded from z ~ p(z) = N(0, I), or from the Gaussian mixture fitted to the
-    training codes (source="mixture"; see vae/density.py)."""
+    training codes (source="mixture"; see vae/density.py). `spread` scales the noise: z = spread * eps
+    from the prior, mean + spread * L eps from the mixture (below 1: a reduced temperature)."""
     from .density import sample_density  # density imports this module
 
     if source not in SOURCES:
         raise InputError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
     n = check_whole("the number of samples", n, 1, MAX_SAMPLES)
+    spread = check_real("spread", spread, 0)
     generator = make_generator(trained, seed)
     if source == "mixture":
         if trained.density is None:
             raise InputError("This model has no fitted mixture of training codes; sample from the prior.")
-        z = sample_density(trained.density, n, generator, trained.device)
+        z = sample_density(trained.density, n, generator, trained.device, spread)
     else:
-        z = torch.randn(n, trained.model.config.latent_size, generator=generator, device=trained.device)
+        z = spread * torch.randn(n, trained.model.config.latent_size, generator=generator, device=trained.device)
     return generate(trained, z, generator=generator, **decoding)
 
 

@@ -25,9 +25,12 @@ def fit_latent_density(trained, texts, components=32, seed=0, max_sentences=50_0
             "scale_tril": torch.linalg.cholesky(torch.from_numpy(gmm.covariances_)).float()}
 
 
-def sample_density(density, n, generator, device):
-    """n codes (n, latent) from the mixture: pick a component by weight, then mean + L @ eps."""
+def sample_density(density, n, generator, device, spread=1.0):
+    """n codes (n, latent) from the mixture: pick a component by weight, then mean + spread * L @ eps.
+    A spread below 1 samples each component at a reduced temperature (Kingma & Dhariwal 2018, Glow,
+    section 5): codes stay nearer the dense middle of the training codes, where the decoder writes
+    fluent sentences."""
     weights, means, scale_tril = (density[k].to(device) for k in ("weights", "means", "scale_tril"))
     component = torch.multinomial(weights, n, replacement=True, generator=generator)
     eps = torch.randn(n, means.size(1), 1, generator=generator, device=device)
-    return means[component] + (scale_tril[component] @ eps)[..., 0]
+    return means[component] + spread * (scale_tril[component] @ eps)[..., 0]
