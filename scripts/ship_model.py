@@ -8,10 +8,10 @@
    for the Sample page (vae/density.py);
 3. measures everything vae/report.py measures on the held-out test split, against the
    language-model baseline (--baseline, trained with --mode lm): likelihood, rate, reconstruction
-   by length, the 40 everyday sentences, the 5 interpolation pairs, samples from each source, and
-   issue 9's bars;
-4. records a few samples from each source exactly as they come out, and the rate-distortion sweep
-   (--sweep, written by scripts/sweep.py);
+   by length, the everyday sentences by length, the 5 interpolation pairs, samples at the Sample
+   page's defaults and from each source and decoding, the VAE as a compressor, and issue 17's bars;
+4. records a few samples exactly as they come out, and the rate-distortion rows (--sweep: a
+   sweep.json of scripts/sweep.py, or the probe runs in assets/training/probe_runs.json);
 5. writes all of it into card.json (what the home page shows), then precomputes the maps.
 """
 
@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain s
 
 from scripts import precompute_maps  # noqa: E402
 from vae.checkpoint import DENSITY_FILE, FILES, load_model, save_checkpoint  # noqa: E402
+from vae.compression import compression  # noqa: E402
 from vae.data import read_corpus  # noqa: E402
 from vae.decode import default_sample_settings, sample_prior  # noqa: E402
 from vae.density import fit_latent_density  # noqa: E402
@@ -68,6 +69,7 @@ def main(argv=None):
                             "reconstruction_unk_allowed": report["heldout_unk_allowed"],
                             "everyday": report["everyday"], "diversity": report["sample_defaults"],
                             "samples_by_source": report["samples"],
+                            "compression": compression(trained, test, evaluation=report["likelihood"]),
                             "corpus": "assets/corpora/test.txt.gz",
                             "eval_seconds": round(time.perf_counter() - start)}
     card["baseline_lm"] = {**report["lm_baseline"], "command": baseline.card.get("command"),
@@ -77,8 +79,10 @@ def main(argv=None):
                        "sample_lm_perplexity_ratio": report.get("mixture_sample_lm_perplexity_ratio")}
     card["sample_settings"] = report["sample_settings"]  # fluency by source and decoding: why the defaults
     defaults = default_sample_settings(trained)
-    card["samples"] = {"the Sample page's defaults": [s.text for s in sample_prior(trained, 10, seed=0, **defaults)],
-                       **{f"{source}, temperature 1": [s.text for s in sample_prior(trained, 8, seed=0, source=source)]
+    default_label = "the Sample page's defaults (" + ", ".join(f"{k} {v}" for k, v in defaults.items()) + ")"
+    card["samples"] = {default_label: [s.text for s in sample_prior(trained, 10, seed=0, **defaults)],
+                       **{f"{source}, spread 1, sampling at temperature 1":
+                          [s.text for s in sample_prior(trained, 8, seed=0, source=source)]
                           for source in ("prior", "mixture")}}
     card["samples_settings"] = ("python -m vae sample -n 10 --seed 0 " + " ".join(
         f"--{key.replace('_', '-')} {value}" for key, value in defaults.items()))

@@ -27,7 +27,11 @@ def full_card():
                          "kl_per_dim": [2.0, 2.1, 2.0, 2.5, 2.0, 1.9, 2.0, 1.75],
                          "reconstruction": {**scores, "by_length": {"<=8 words": scores, "9-12 words": scores,
                                                                     "13-15 words": scores}},
-                         "reconstruction_unk_allowed": {**scores, "by_length": {"<=8 words": scores}}},
+                         "reconstruction_unk_allowed": {**scores, "by_length": {"<=8 words": scores}},
+                         "compression": {"sentences": 10, "vae": {"neg_elbo": 64.9, "rate": 23.4, "distortion": 41.5,
+                                                                  "iw_nll": 59.9},
+                                         "alone": {"utf8": 300.0, "gzip": 452.0, "bz2": 580.0, "lzma": 750.0},
+                                         "together": {"utf8": 300.0, "gzip": 170.0, "bz2": 190.0, "lzma": 200.0}}},
         "bars": {name: 0.0 for name in BARS},
         "bars_met": {name: name == "sample_empty" for name in BARS},
         "rate_distortion": {"rows": [row, {**row, "run": "free bits 0.25", "kl": 8.4, "recon": 49.3}],
@@ -58,6 +62,9 @@ def test_the_card_shows_bars_trade_off_kl_per_dimension_and_samples(tiny_model_d
     bars = next(t for t in tables if "bar" in t.columns)
     assert len(bars) == len(BARS) and list(bars["met"]).count("yes") == 1
     assert any("exact match, <unk> allowed" in t.columns for t in tables)
+    bits = next(t for t in tables if "each sentence alone" in t.columns).set_index("code")
+    assert bits.loc["gzip", "each sentence alone"] == 452.0 and bits.loc["gzip", "the whole split as one file"] == 170.0
+    assert bits.loc["this VAE: −ELBO (rate + distortion)", "each sentence alone"] == 64.9
     text = "\n".join(e.value for e in [*at.markdown, *at.caption])
     assert "a prior sample ." in text and "a mixture sample ." in text and "Free bits 2 won." in text
     assert "2,000 training steps, then 300 more fine-tuning it" in text
