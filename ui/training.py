@@ -1,6 +1,9 @@
 """The Train page's glue: the browser session's training run, its settings, presets and charts.
 
-The run itself (a thread that owns a Trainer) is `vae.runner.TrainingRun`. Here it gets a
+The run itself trains in a child process (`vae.process_run.ProcessRun`, which runs a
+`vae.runner.TrainingRun` there), so that training neither slows the pages' clicks nor takes them
+down when it fails; $TEXT_VAE_TRAINING=thread trains in a thread of the server instead, as before
+(the benchmark compares the two). Here a run gets a
 `SessionRun` found by a token kept in the page's URL (`?run=...`): a reload (F5) or the copied link
 opens a new browser session, which finds the same run by its token instead of losing it. The browser
 session holds the run through a session-scoped `st.cache_resource`; when Streamlit releases it (the
@@ -8,6 +11,7 @@ tab closed), the run is only left unwatched, and a run unwatched for `IDLE_SECON
 dropped. Script reruns, button presses and visits to other pages leave the run alone.
 """
 
+import os
 import secrets
 import tempfile
 import threading
@@ -22,6 +26,7 @@ from vae.data import read_corpus
 from vae.heldout import memorised, split_heldout
 from vae.objective import ObjectiveConfig
 from vae.paths import CORPORA, ROOT
+from vae.process_run import ProcessRun
 from vae.runner import TrainingRun, heldout_sentences
 from vae.train import TrainConfig, Trainer, new_model, run_card
 
@@ -34,6 +39,7 @@ HELDOUT_CORPUS = CORPORA / "valid.txt.gz"
 MAX_STEPS = 5_000
 MAX_SECONDS = 600  # a run's training time on a shared server, pauses not counted
 IDLE_SECONDS = 300  # a run no open tab watches is stopped and dropped after this long
+TRAINING_MODE = "TEXT_VAE_TRAINING"  # "process" (the default) or "thread"
 RUN_PARAM = "run"  # the URL's query parameter that holds the run's token
 LOG_EVERY = 10  # steps per chart point: a few points a second on a CPU
 PANEL_EVERY = 100  # steps between panels of decoded sentences
@@ -145,13 +151,18 @@ def describe(settings: RunSettings) -> str:
 # the session's run
 
 
+def run_class():
+    """Where runs train: a child process each, or with $TEXT_VAE_TRAINING=thread a server thread."""
+    return TrainingRun if os.environ.get(TRAINING_MODE) == "thread" else ProcessRun
+
+
 class SessionRun:
     """The tab's one training run, or none; starting a new one ends the old one. It outlives the
     browser session: a reload finds it again by `token`."""
 
     def __init__(self):
         self.token = secrets.token_urlsafe(12)  # unguessable: only who has the link finds the run
-        self.run: TrainingRun | None = None
+        self.run: TrainingRun | ProcessRun | None = None
         self.description = ""  # what it was trained on, for the model's name
         self.used_model = None  # (name, TrainedModel) picked with "Use this model", restored on reload
         self.heldout_note = ""  # which sentences the held-out curves measure
@@ -166,7 +177,7 @@ class _Watch:
 
     def __init__(self):
         self.owner: SessionRun | None = None
-        self.run: TrainingRun | None = None  # the run this session counts as a watcher of
+        self.run: TrainingRun | ProcessRun | None = None  # the run this session counts as a watcher of
 
     def watch(self, owner: SessionRun):
         self.release()
@@ -267,7 +278,7 @@ def start_run(owner: SessionRun, texts, corpus_name: str, settings: RunSettings,
     # the panel's sentences: readable held-out ones (an upload's may all have words the vocabulary lacks)
     panel_texts = (heldout_sentences(trained.tokenizer, heldout) or heldout[:4]) if split else \
         heldout_sentences(trained.tokenizer, heldout_candidates())
-    run = TrainingRun(trainer, max_seconds=MAX_SECONDS, panel_every=PANEL_EVERY, panel_texts=panel_texts,
+    run = run_class()(trainer, max_seconds=MAX_SECONDS, panel_every=PANEL_EVERY, panel_texts=panel_texts,
                       idle_timeout=IDLE_SECONDS, heldout_texts=heldout,
                       heldout_every=HELDOUT_EVERY)
     run.start()

@@ -115,7 +115,44 @@ def heldout_sentences(tokenizer, candidates, n=4, min_words=4, max_words=12):
     return chosen
 
 
-class TrainingRun:
+class Watched:
+    """What a run and the pages share about watching it. A run outlives the page that started it (a
+    reload opens a new browser session), so it counts who watches it; unwatched for `idle_timeout`
+    seconds (None = never), it is abandoned and stops. Needs `self._wake`, a Condition."""
+
+    def _init_watched(self, idle_timeout):
+        self.idle_timeout = idle_timeout
+        self._watchers = 0
+        self._unwatched_since = time.monotonic()
+
+    def attach(self):
+        """A page (a browser session) watches this run now."""
+        with self._wake:
+            self._watchers += 1
+
+    def detach(self):
+        """A page stopped watching; with nobody left, the idle clock starts."""
+        with self._wake:
+            self._watchers = max(0, self._watchers - 1)
+            if self._watchers == 0:
+                self._unwatched_since = time.monotonic()
+                self._wake.notify()  # a paused run must notice too
+
+    @property
+    def abandoned(self):
+        """Nobody has watched this run for `idle_timeout` seconds."""
+        return (self.idle_timeout is not None and self._watchers == 0
+                and time.monotonic() - self._unwatched_since >= self.idle_timeout)
+
+    @property
+    def active(self):
+        return self.status in ("running", "paused")
+
+    def abandoned_message(self, step):
+        return f"stopped at step {step}: nobody watched it for {self.idle_timeout:.0f} s"
+
+
+class TrainingRun(Watched):
     def __init__(self, trainer: Trainer, max_seconds=None, panel_every=100, panel_texts=(),
                  num_samples=4, threads=1, idle_timeout=None, heldout_texts=(), heldout_every=50,
                  yield_to_users=None):
@@ -128,16 +165,12 @@ class TrainingRun:
         self.threads = run_threads(threads)  # torch threads for this run (a shared CPU server: keep it low)
         # sit out between steps while pages serve clicks (None: on a small server only)
         self.yield_to_users = small_server() if yield_to_users is None else yield_to_users
-        # a run outlives the page that started it (a reload opens a new browser session), so it
-        # counts who watches it; unwatched for `idle_timeout` seconds, it stops (None = never)
-        self.idle_timeout = idle_timeout
-        self._watchers = 0
-        self._unwatched_since = time.monotonic()
         self.status = "idle"
         self.message = ""
         self.seconds = 0.0  # time spent training
         self._lock = threading.Lock()  # guards the model, the history and the status
         self._wake = threading.Condition(self._lock)
+        self._init_watched(idle_timeout)
         self._metrics, self._panels, self._measurements = [], [], []
         # Training-batch numbers carry the run's knobs (word dropout above all), so runs compare on
         # fixed held-out sentences instead, and on as many training sentences measured the same
@@ -196,30 +229,12 @@ class TrainingRun:
 
     close = stop  # the release hook of whoever owns the run
 
-    def attach(self):
-        """A page (a browser session) watches this run now."""
-        with self._wake:
-            self._watchers += 1
-
-    def detach(self):
-        """A page stopped watching; with nobody left, the idle clock starts."""
-        with self._wake:
-            self._watchers = max(0, self._watchers - 1)
-            if self._watchers == 0:
-                self._unwatched_since = time.monotonic()
-                self._wake.notify()  # a paused run must notice too
-
-    @property
-    def abandoned(self):
-        """Nobody has watched this run for `idle_timeout` seconds."""
-        return (self.idle_timeout is not None and self._watchers == 0
-                and time.monotonic() - self._unwatched_since >= self.idle_timeout)
-
     # what the page reads
 
     @property
-    def active(self):
-        return self.status in ("running", "paused")
+    def working(self):
+        """The thread is still going: an ended run measures and draws its last panel before it exits."""
+        return self._thread is not None and self._thread.is_alive()
 
     @property
     def steps_done(self):
@@ -245,16 +260,16 @@ class TrainingRun:
         with self._lock:
             return [dict(m) for m in self._metrics[since:]]
 
-    def measurements(self):
+    def measurements(self, since=0):
         """[{"step", "heldout": {elbo, recon, kl, active_units}, "train": {the same}}], oldest first;
         empty without held-out sentences."""
         with self._lock:
-            return copy.deepcopy(self._measurements)
+            return copy.deepcopy(self._measurements[since:])
 
-    def panels(self):
+    def panels(self, since=0):
         """[{"step", "reconstructions": [(sentence, decoded)], "samples": [decoded]}], oldest first."""
         with self._lock:
-            return copy.deepcopy(self._panels)
+            return copy.deepcopy(self._panels[since:])
 
     def snapshot_model(self) -> TrainedModel:
         """A deep copy of the model as it is now, in eval mode; training does not change it."""
@@ -316,9 +331,7 @@ class TrainingRun:
             self.status, self.message = "stopped", f"stopped at step {self.trainer.step}"
             return False
         if self.abandoned:
-            self.status = "stopped"
-            self.message = (f"stopped at step {self.trainer.step}: nobody watched it for "
-                            f"{self.idle_timeout:.0f} s")
+            self.status, self.message = "stopped", self.abandoned_message(self.trainer.step)
             return False
         if self.trainer.step >= self.max_steps:
             self.status, self.message = "finished", f"finished: {self.trainer.step} steps"

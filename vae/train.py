@@ -94,13 +94,16 @@ def run_card(trainer, corpus_name, command) -> dict:
 
 
 class Trainer:
-    def __init__(self, trained: TrainedModel, train_texts, objective: ObjectiveConfig, config: TrainConfig):
+    def __init__(self, trained: TrainedModel, train_texts, objective: ObjectiveConfig, config: TrainConfig,
+                 train_ids=None):
+        """`train_ids`: the corpus already encoded by this tokenizer (a training process gets it so),
+        instead of `train_texts`."""
         self.trained, self.objective, self.config = trained, objective, config
         self.model = trained.model
         # the run's own random stream (dropout, word dropout, the noise of z): with two runs in two
         # threads, each still gets the same draws for the same seed
         self.generator = torch.Generator(device=self.model.device).manual_seed(config.seed)
-        ids = trained.tokenizer.encode_batch(train_texts, trained.max_len)
+        ids = train_ids if train_ids is not None else trained.tokenizer.encode_batch(train_texts, trained.max_len)
         self.train_ids = [x for x in ids if x]  # an empty line teaches nothing
         if not self.train_ids:
             raise ValueError("the training corpus has no sentences with known words")
@@ -201,7 +204,7 @@ class Trainer:
         return all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
 
     @classmethod
-    def resume(cls, path, train_texts, config: TrainConfig = None, device=None):
+    def resume(cls, path, train_texts, config: TrainConfig = None, device=None, train_ids=None):
         """Continue a run saved with `save()`; `config` may change the total steps. Raises
         CheckpointError for a folder that is not a whole, resumable set."""
         trained, state, optimizer_state, rng_state = load_training_state(path, device)
@@ -211,7 +214,7 @@ class Trainer:
                 raise KeyError("step, epoch and batch_in_epoch must be whole numbers")
         except (KeyError, TypeError) as e:
             raise CheckpointError(f"{path}: not a resumable run ({type(e).__name__}: {e})") from None
-        trainer = cls(trained, train_texts, objective, train)
+        trainer = cls(trained, train_texts, objective, train, train_ids)
         try:
             trainer.optimizer.load_state_dict(optimizer_state)
         except (ValueError, KeyError, TypeError) as e:

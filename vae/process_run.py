@@ -1,0 +1,364 @@
+"""A training run in a child process: the server's pages keep their interpreter, and a crash or an
+out-of-memory kill stays in the child.
+
+    run = ProcessRun(trainer, max_seconds=600, panel_texts=[...])  # TrainingRun's arguments
+    run.start()   # the Trainer goes to a private folder at step 0; `python -m vae.process_run` trains it
+    ...           # then the same controls and reads as vae.runner.TrainingRun
+
+The parent writes the Trainer with `Trainer.save` (safetensors and JSON: nothing is pickled), and the
+child resumes it bit for bit and trains it in a `TrainingRun` of its own, at low priority on one torch
+thread. They talk in JSON lines over a socket pair: commands go down (pause, resume, step, stop,
+save), and the child sends its status, metrics, held-out measurements and panels up as they come.
+The parent mirrors them in a reader thread, so the page's reads never wait for the child.
+
+Weights come back as checkpoints written atomically by `save_checkpoint`: one on request ("Use this
+model", "Download"), and every few seconds the latest one with finite weights, which is what a run
+that died (SIGKILL, out of memory) still offers. The child exits when the run ends or when its socket
+closes, which is also what happens when the server goes away, however it goes.
+"""
+
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from .checkpoint import CheckpointError, load_model, save_checkpoint
+from .runner import NICENESS, Watched, _free_slot, _live_runs, _take_slot, run_threads
+
+START = "start"  # the Trainer at step 0, written by the parent
+LATEST = "latest"  # the latest checkpoint with finite weights, written by the child every SAVE_EVERY_S
+SNAPSHOTS = "snapshots"  # one folder per "save" command, read once by the parent
+SAVE_EVERY_S = 5.0  # what a killed run loses at most, in seconds of training
+COMMAND_TIMEOUT_S = 60.0  # a child starting up imports torch first: a pause right after Start waits for that
+PUMP_S = 0.1  # how often the child sends what is new
+
+
+# the parent's side
+
+
+class ProcessRun(Watched):
+    def __init__(self, trainer, max_seconds=None, panel_every=100, panel_texts=(), num_samples=4, threads=1,
+                 idle_timeout=None, heldout_texts=(), heldout_every=50):
+        self._trainer = trainer  # until start() writes it out; the parent keeps no model while training
+        self.max_steps = trainer.config.steps
+        self.latent_size = trainer.model.config.latent_size
+        self._options = dict(max_seconds=max_seconds, panel_every=panel_every, panel_texts=list(panel_texts),
+                             num_samples=num_samples, threads=run_threads(threads),
+                             heldout_texts=list(heldout_texts), heldout_every=heldout_every)
+        self.status, self.message = "idle", ""
+        self.seconds, self.steps_done = 0.0, trainer.step
+        self.saved_step = None  # the step of the latest checkpoint with finite weights, in LATEST
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._init_watched(idle_timeout)
+        self._metrics, self._panels, self._measurements = [], [], []
+        self._answers = {}  # command number -> the child's answer, until its sender takes it
+        self._commands = 0
+        self._folder = None  # a TemporaryDirectory: removed by close(), or at exit
+        self._process = self._socket = self._reader = None
+        self._abandoned = False
+
+    # controls
+
+    def start(self):
+        """Write the Trainer out and start the child; raises RunnerBusy when the server is at its cap."""
+        if self._trainer is None:
+            raise RuntimeError("this run was started already; make a new ProcessRun")
+        _take_slot()
+        try:
+            self._folder = tempfile.TemporaryDirectory(prefix="text-vae-run-")
+            folder = Path(self._folder.name)
+            trainer, self._trainer = self._trainer, None
+            trainer.save(folder / START)
+            (folder / "train_ids.json").write_text(json.dumps(trainer.train_ids))
+            (folder / "run.json").write_text(json.dumps(self._options))
+            del trainer
+            parent_end, child_end = socket.socketpair()
+            with open(folder / "child.log", "wb") as log:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", "vae.process_run", str(folder), str(child_end.fileno())],
+                    pass_fds=[child_end.fileno()], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    cwd=Path(__file__).resolve().parent.parent)
+            child_end.close()
+        except BaseException:
+            _free_slot()
+            raise
+        self._socket = parent_end
+        _live_runs.add(self)
+        self.status = "running"
+        self._reader = threading.Thread(target=self._read, name="vae-process-run", daemon=True)
+        self._reader.start()
+
+    def pause(self):
+        if self.status == "running":
+            self._command("pause")
+
+    def resume(self):
+        if self.status == "paused":
+            self._command("resume")
+
+    def step(self):
+        """Train on one more batch, while paused."""
+        if self.status == "paused":
+            self._command("step", wait=False)
+
+    def stop(self, timeout=10.0):
+        """Ask the child to stop after its current batch and wait for it to exit."""
+        if self._process is None:
+            return
+        self._command("stop", wait=False)
+        try:
+            self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        if self._reader is not threading.current_thread():
+            self._reader.join(timeout)
+
+    def close(self):
+        """Stop the run and delete its folder (the release hook of whoever owns the run)."""
+        self.stop()
+        if self._folder is not None:
+            self._folder.cleanup()
+
+    # what the page reads
+
+    def metrics(self, since=0):
+        with self._lock:
+            return [dict(m) for m in self._metrics[since:]]
+
+    def measurements(self, since=0):
+        with self._lock:
+            return list(self._measurements[since:])  # the reader never changes an item once added
+
+    def panels(self, since=0):
+        with self._lock:
+            return list(self._panels[since:])
+
+    def weights_are_finite(self):
+        """The child saves only finite weights: a run has them once it has saved a step."""
+        return self.saved_step is not None
+
+    def has_usable_model(self):
+        """A paused or ended run whose child saved a step (one killed mid-way offers its last save)."""
+        return self.status in ("paused", "finished", "stopped", "failed") and self.saved_step is not None
+
+    def snapshot_model(self):
+        """The model as it is now (a live child saves it for this), or as last saved; in eval mode."""
+        if self._process is not None and self._process.poll() is None:
+            answer = self._command("save")
+            if answer and answer.get("path"):
+                path = Path(answer["path"])
+                try:
+                    return load_model(path)
+                finally:
+                    shutil.rmtree(path, ignore_errors=True)
+        if self.saved_step is None:
+            raise CheckpointError("this run has no saved step to use yet")
+        return load_model(Path(self._folder.name) / LATEST)
+
+    # talking to the child
+
+    def _command(self, name, wait=True):
+        """Send a command; with `wait`, return the child's answer once its state reflects it."""
+        with self._wake:
+            self._commands += 1
+            number = self._commands
+        try:
+            self._socket.sendall((json.dumps({"command": name, "id": number}) + "\n").encode())
+        except OSError:  # the child is gone; the reader says why
+            return None
+        if not wait:
+            return None
+        deadline = time.monotonic() + COMMAND_TIMEOUT_S
+        with self._wake:
+            while number not in self._answers and self._reader.is_alive():
+                if time.monotonic() >= deadline:
+                    return None
+                self._wake.wait(deadline - time.monotonic())
+            return self._answers.pop(number, None)
+
+    def _read(self):
+        """The reader thread: mirror what the child sends, watch the idle clock, note the child's end."""
+        buffer = b""
+        self._socket.settimeout(1.0)
+        try:
+            while True:
+                try:
+                    chunk = self._socket.recv(1 << 16)
+                except socket.timeout:
+                    chunk = None
+                except OSError:
+                    chunk = b""
+                if chunk == b"":
+                    break
+                if chunk:
+                    buffer += chunk
+                    *lines, buffer = buffer.split(b"\n")
+                    for line in lines:
+                        self._receive(json.loads(line))
+                if self.abandoned and not self._abandoned and self.active:
+                    self._abandoned = True
+                    self._command("stop", wait=False)
+        finally:
+            self._socket.close()
+            code = self._process.wait()
+            _free_slot()
+            self._ended(code)
+
+    def _receive(self, event):
+        with self._wake:
+            kind = event["type"]
+            if kind == "state":
+                self.status, self.message = event["status"], event["message"]
+                self.steps_done, self.seconds = event["steps"], event["seconds"]
+            elif kind == "saved":
+                self.saved_step = event["step"]
+            elif kind in ("metrics", "panels", "measurements"):
+                getattr(self, f"_{kind}").extend(event["items"])
+            elif kind == "ack":
+                self._answers[event["id"]] = event
+            self._wake.notify_all()
+
+    def _ended(self, code):
+        with self._wake:
+            if self._abandoned:
+                self.status, self.message = "stopped", self.abandoned_message(self.steps_done)
+            elif self.active:  # the child exited without saying why: killed, or crashed in native code
+                reached = self.steps_done
+                self.status, self.message = "failed", f"the training process ended at step {reached:,} ({_exit(code)})"
+                if self.saved_step is not None:
+                    self.steps_done = self.saved_step
+                    self.message += f"; its last saved step, {self.saved_step:,}, is kept"
+                tail = _log_tail(Path(self._folder.name) / "child.log")
+                if tail:
+                    self.message += f": {tail}"
+            self._wake.notify_all()
+
+
+def _exit(code):
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name
+        return f"killed by {name}" + (", perhaps for lack of memory" if name == "SIGKILL" else "")
+    return f"exit status {code}"
+
+
+def _log_tail(path, lines=1):
+    try:
+        text = path.read_text(errors="replace").strip()
+    except OSError:
+        return ""
+    return " ".join(text.splitlines()[-lines:])[-300:] if text else ""
+
+
+# the child's side
+
+
+def child_main(folder: Path, fd: int):
+    """Train the run in `folder`, answering the parent on socket `fd`, until the run ends or the parent goes."""
+    import torch
+
+    from .runner import TrainingRun
+    from .train import Trainer
+
+    channel = socket.socket(fileno=fd)
+    os.nice(NICENESS)  # the whole process: the server's threads get the CPU first
+    options = json.loads((folder / "run.json").read_text())
+    torch.set_num_threads(options["threads"])
+    trainer = Trainer.resume(folder / START, [], train_ids=json.loads((folder / "train_ids.json").read_text()))
+    run = TrainingRun(trainer, yield_to_users=False, **options)
+    run.start()
+    _Pump(run, channel, folder).serve()
+
+
+class _Pump:
+    """The child's main thread: commands in, what is new out, the latest good weights to disk."""
+
+    def __init__(self, run, channel, folder):
+        self.run, self.channel, self.folder = run, channel, folder
+        self.sent = {"metrics": 0, "panels": 0, "measurements": 0}
+        self.state = None
+        self.saved_step, self.saved_at = None, time.monotonic()
+        self.buffer = b""
+        self.snapshots = 0
+
+    def serve(self):
+        while True:
+            readable, _, _ = select.select([self.channel], [], [], PUMP_S)
+            if readable and not self.read_commands():
+                self.run.stop()  # the parent is gone
+                self.save(LATEST)
+                return
+            if not self.run.active and not self.run.working:
+                self.save(LATEST)  # where it ended (not at all if a NaN reached the weights) ...
+                self.send_news(ended=True)  # ... before the parent hears that it ended
+                return
+            self.send_news()
+            if self.run.active and time.monotonic() - self.saved_at >= SAVE_EVERY_S:
+                self.save(LATEST)
+
+    def read_commands(self):
+        chunk = self.channel.recv(1 << 16)
+        if not chunk:
+            return False
+        self.buffer += chunk
+        *lines, self.buffer = self.buffer.split(b"\n")
+        for line in lines:
+            command = json.loads(line)
+            answer = {}
+            name = command["command"]
+            if name in ("pause", "resume", "step", "stop"):
+                getattr(self.run, name)()
+                if name == "pause":
+                    self.save(LATEST)  # a paused run offers its model at once
+            elif name == "save":
+                self.snapshots += 1
+                path = self.folder / SNAPSHOTS / str(self.snapshots)
+                save_checkpoint(self.run.snapshot_model(), path)
+                answer["path"] = str(path)
+            self.send_news()  # the state after the command, before its answer
+            self.send({"type": "ack", "id": command["id"], **answer})
+        return True
+
+    def send_news(self, ended=False):
+        """New metrics, panels and measurements, and the state if it changed; an ended run's state
+        only once `ended` (its thread still measures and draws a last panel after it says so)."""
+        run = self.run
+        for kind in self.sent:
+            items = getattr(run, kind)(since=self.sent[kind])
+            if items:
+                self.sent[kind] += len(items)
+                self.send({"type": kind, "items": items})
+        state = {"status": run.status, "message": run.message, "steps": run.steps_done,
+                 "seconds": round(run.seconds, 3)}
+        if state != self.state and (run.active or ended):
+            self.state = state
+            self.send({"type": "state", **state})
+
+    def save(self, name):
+        """The model as it is now into `name`, if it moved since the last save and its weights are finite."""
+        self.saved_at = time.monotonic()
+        step = self.run.steps_done
+        if step == self.saved_step or not self.run.weights_are_finite():
+            return
+        save_checkpoint(self.run.snapshot_model(), self.folder / name)
+        self.saved_step = step
+        self.send({"type": "saved", "step": step})
+
+    def send(self, event):
+        try:
+            self.channel.sendall((json.dumps(event) + "\n").encode())
+        except OSError:
+            pass  # the parent is gone; the next read says so
+
+
+if __name__ == "__main__":
+    child_main(Path(sys.argv[1]), int(sys.argv[2]))
