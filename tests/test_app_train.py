@@ -3,10 +3,12 @@
 `run_every` never fires in AppTest, so the tests poll by rerunning the script."""
 
 import io
+import os
+import signal
 import zipfile
 
 import pytest
-from conftest import button, chart_traces, poll, status_line
+from conftest import button, chart_traces, poll, status_line, wait_until
 from streamlit.runtime.caching.cache_resource_api import clear_session_cache
 from streamlit.testing.v1 import AppTest
 
@@ -155,3 +157,27 @@ def test_the_download_is_a_loadable_checkpoint(tiny_trained, tmp_path):
     loaded = load_model(tmp_path, "cpu")
     assert loaded.card["steps"] == trainer.step
     assert len(loaded.tokenizer) == len(trained.tokenizer)
+
+
+def test_a_killed_training_process_fails_its_run_only_and_the_page_offers_its_last_saved_step(app):
+    from conftest import make_run
+
+    from vae.process_run import ProcessRun
+
+    other = ProcessRun(make_run(10_000).trainer)  # another user's run on the same server
+    other.start()
+    app.number_input(key="train_steps").set_value(5_000)
+    button(app, "Start").click().run()
+    runs, _ = training._registry()
+    mine = runs[app.query_params["run"]].run
+    poll(app, lambda at: (mine.saved_step or 0) > 0, timeout=60)  # the child saved a step
+    os.kill(mine._process.pid, signal.SIGKILL)
+    poll(app, lambda at: any("**failed**" in e.value and "SIGKILL" in e.value for e in at.error)
+         and any(b.label == "Use this model" for b in at.button))
+    assert not app.exception
+    button(app, "Use this model").click().run()
+    assert app.session_state["session_model"].card["steps"] == mine.saved_step
+    going = other.steps_done
+    wait_until(lambda: other.steps_done > going)
+    assert other.status == "running"
+    other.stop()

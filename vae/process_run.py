@@ -220,9 +220,14 @@ class ProcessRun(Watched):
             if kind == "state":
                 self.status, self.message = event["status"], event["message"]
                 self.steps_done, self.seconds = event["steps"], event["seconds"]
+                if self._abandoned and self.status == "stopped":  # the stop the reader sent, and why
+                    self.message = self.abandoned_message(self.steps_done)
             elif kind == "saved":
                 self.saved_step = event["step"]
-            elif kind in ("metrics", "panels", "measurements"):
+            elif kind == "panels":  # JSON has no tuples: (sentence, decoded) pairs as TrainingRun gives them
+                self._panels.extend({**p, "reconstructions": [tuple(r) for r in p["reconstructions"]]}
+                                    for p in event["items"])
+            elif kind in ("metrics", "measurements"):
                 getattr(self, f"_{kind}").extend(event["items"])
             elif kind == "ack":
                 self._answers[event["id"]] = event
@@ -230,9 +235,7 @@ class ProcessRun(Watched):
 
     def _ended(self, code):
         with self._wake:
-            if self._abandoned:
-                self.status, self.message = "stopped", self.abandoned_message(self.steps_done)
-            elif self.active:  # the child exited without saying why: killed, or crashed in native code
+            if self.active:  # the child exited without saying why: killed, or crashed in native code
                 reached = self.steps_done
                 self.status, self.message = "failed", f"the training process ended at step {reached:,} ({_exit(code)})"
                 if self.saved_step is not None:
