@@ -93,17 +93,18 @@ def tree_rss(pid):
 
 
 class PeakRSS:
-    """Samples tree_rss(pid) every `interval` seconds in a thread; `.peak` is the largest seen."""
+    """Samples tree_rss(pid) (or with `own`, the process's own RSS) every `interval` seconds in a
+    thread; `.peak` is the largest seen."""
 
-    def __init__(self, pid, interval=0.2):
-        self.pid, self.interval, self.peak = pid, interval, 0
+    def __init__(self, pid, interval=0.2, own=False):
+        self.pid, self.interval, self.peak, self.own = pid, interval, 0, own
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
     def _sample(self):
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss(self.pid))
+            self.peak = max(self.peak, server_rss(self.pid)[0] * 2**20 if self.own else tree_rss(self.pid))
             self._stop.wait(self.interval)
 
     def stop(self):
@@ -246,17 +247,41 @@ def steps_per_second(pages, seconds):
     return [(b - a) / elapsed if a is not None and b is not None else None for a, b in zip(before, after)]
 
 
-def under_load(model_path, runs=2, sessions=4, rounds=5, alone_s=10.0, budget_s=240.0):
+def server_rss(pid):
+    """(the server process's own resident memory, with its training processes) in MiB."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).memory_info().rss / 2**20, tree_rss(pid) / 2**20
+    except psutil.Error:
+        return 0.0, 0.0
+
+
+def under_load(model_path, runs=2, sessions=4, rounds=5, alone_s=10.0, budget_s=240.0, env=None):
     """`runs` browser sessions start a training run each on the Train page; then `sessions` other
     sessions click "New sentences" on Sample together, `rounds` times (or, after the first, until
-    `budget_s` of clicking runs out).
-    Returns the Sample clicks' median and p95, and each run's steps/s before and during the clicks."""
+    `budget_s` of clicking runs out); then the runs are stopped. `env` goes to the server
+    (TEXT_VAE_TRAINING: where runs train). Returns the Sample clicks' median and p95, each run's
+    steps/s before and during the clicks, and the server's memory (MiB, its own and with its
+    children) before the runs, at its peak while they train, and after they are stopped."""
     from playwright.sync_api import sync_playwright
 
     result = {"runs": runs, "sessions": sessions}
+    # no UMAP warm-up: its minute of compiling at start-up would fall on some modes' clicks and not on
+    # others' (it is measured on its own: umap_after_start)
+    env = {"TEXT_VAE_WARM_UMAP": "0", **(env or {})}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        with streamlit_server(model_path) as (url, _):
+        with streamlit_server(model_path, env=env) as (url, server):
+            samplers = []
+            for _ in range(sessions):
+                page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+                page.add_init_script(RECORDER)
+                page.goto(f"{url}/Sample")
+                rerun_done(page, "h3", "sentences, seed", since=0)
+                samplers.append(page)
+            result["rss_before_mb"] = server_rss(server.pid)
+            own_peak, tree_peak = PeakRSS(server.pid, own=True), PeakRSS(server.pid)
             trainers = []
             for _ in range(runs):  # a context each: a browser session each, and a run each
                 page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
@@ -265,13 +290,8 @@ def under_load(model_path, runs=2, sessions=4, rounds=5, alone_s=10.0, budget_s=
                 main.get_by_role("button", name="Start").click(timeout=TIMEOUT_MS)
                 main.get_by_role("button", name="Stop").wait_for(timeout=TIMEOUT_MS)
                 trainers.append(page)
-            samplers = []
-            for _ in range(sessions):
-                page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-                page.add_init_script(RECORDER)
-                page.goto(f"{url}/Sample")
-                rerun_done(page, "h3", "sentences, seed", since=0)
-                samplers.append(page)
+            if trainers:  # a child process starts by importing torch: count its steps once it trains
+                wait_for_steps(trainers)
             result["steps_per_s_alone"] = steps_per_second(trainers, alone_s)
             seconds, first_steps, start = [], [run_step(p) for p in trainers], time.perf_counter()
             deadline = time.monotonic() + budget_s  # for the clicking; the set-up has its own timeouts
@@ -286,5 +306,30 @@ def under_load(model_path, runs=2, sessions=4, rounds=5, alone_s=10.0, budget_s=
             result["steps_per_s_loaded"] = [(run_step(p) - a) / elapsed if a is not None else None
                                             for p, a in zip(trainers, first_steps)]
             result["sample_click"] = summary(seconds)
+            for page in trainers:
+                main = page.get_by_test_id("stMain")
+                main.get_by_role("button", name="Stop").click(timeout=TIMEOUT_MS)
+                main.get_by_text("stopped", exact=True).wait_for(timeout=TIMEOUT_MS)
+            result["rss_peak_mb"] = own_peak.stop() / 2**20, tree_peak.stop() / 2**20
+            time.sleep(3)  # what the allocator gives back, it gives back at once
+            result["rss_after_mb"] = server_rss(server.pid)
         browser.close()
+    return result
+
+
+def wait_for_steps(pages, timeout=120.0):
+    deadline = time.monotonic() + timeout
+    while any(not run_step(p) for p in pages) and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
+TRAINING_MODES = ("thread", "process")  # $TEXT_VAE_TRAINING: where the Train page's runs train
+
+
+def training_modes(model_path, runs=2, sessions=4, **load):
+    """under_load with no training (the baseline), then with runs in server threads (the old mode),
+    then in child processes, each on a fresh server, in one benchmark run so the ratios compare."""
+    result = {"baseline": under_load(model_path, 0, sessions, **load)}
+    for mode in TRAINING_MODES:
+        result[mode] = under_load(model_path, runs, sessions, env={"TEXT_VAE_TRAINING": mode}, **load)
     return result

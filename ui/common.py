@@ -13,7 +13,7 @@ from vae.checkpoint import CheckpointError, load_model
 from vae.latent_map import weights_fingerprint
 from vae.model import TrainedModel
 from vae.paths import default_model
-from vae.runner import user_request
+from vae.runner import small_server, user_request
 
 # the Train page's side of the contract: it sets both keys when the user picks "Use this model"
 SESSION_MODEL, SESSION_MODEL_NAME = "session_model", "session_model_name"
@@ -98,6 +98,11 @@ def sidebar(require_model=True, training_sits_out=True) -> TrainedModel | None:
     watch a run go on."""
     if training_sits_out:
         user_request()
+    if small_server():
+        # One torch thread for this page's work: on two cores, a second OpenMP thread waits at every
+        # operation's barrier for a core that a training process or another session holds (issue 19's
+        # benchmark: a Sample click took 24 s beside two training processes with two threads).
+        torch.set_num_threads(1)
     through_the_navigation()
     # a projector shows 720 pixels: Streamlit's 6rem above the title is room a result needs
     st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 2.5rem;}</style>")

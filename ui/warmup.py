@@ -8,13 +8,14 @@ warm-up is done, else shows its progress until it is.
 """
 
 import os
+import sys
 import threading
 import time
 
 import streamlit as st
 
 from vae.projection import warm_up
-from vae.runner import NICENESS, lower_priority
+from vae.runner import NICENESS, SWITCH_INTERVAL_S, lower_priority
 
 DELAY_S = 3.0  # after the first script run: the first page is drawn before numba takes the CPU
 
@@ -42,6 +43,10 @@ def start(delay=DELAY_S):
 def _warm(delay):
     time.sleep(delay)
     lower_priority(NICENESS)
+    # numba's compiler is Python, and holds the GIL for the whole switch interval (5 ms by default)
+    # each time a page's thread hands it over between two torch operations: a click's decoding took
+    # seconds beside it (issue 19's benchmark, py-spy). 0.5 ms lets the pages' threads back in sooner.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     with _lock:
         _state.update(status="running", started=time.monotonic())
     try:

@@ -274,12 +274,23 @@ def child_main(folder: Path, fd: int):
 
     channel = socket.socket(fileno=fd)
     os.nice(NICENESS)  # the whole process: the server's threads get the CPU first
+    idle_priority()
     options = json.loads((folder / "run.json").read_text())
     torch.set_num_threads(options["threads"])
     trainer = Trainer.resume(folder / START, [], train_ids=json.loads((folder / "train_ids.json").read_text()))
     run = TrainingRun(trainer, yield_to_users=False, **options)
     run.start()
     _Pump(run, channel, folder).serve()
+
+
+def idle_priority():
+    """Linux's SCHED_IDLE for this thread and the threads it starts (the training thread): they run
+    only on a core that nothing else wants. A niceness of 19 still takes a share of a busy core, and on
+    two cores that share slowed the pages' clicks (issue 19's benchmark). Elsewhere, niceness alone."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        pass
 
 
 class _Pump:
