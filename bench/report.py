@@ -130,7 +130,8 @@ def load_rows(load, judge=True):
     processes, each on a fresh server of the same benchmark run."""
     out = []
     baseline = load["baseline"]["sample_click"]["p95_s"]
-    for mode, where in (("baseline", "no training"), ("thread", "in server threads"), ("process", "in child processes")):
+    modes = (("baseline", "no training"), ("thread", "in server threads"), ("process", "in child processes"))
+    for mode, where in modes:
         if mode not in load:
             continue
         m = load[mode]

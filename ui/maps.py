@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from vae.data import Corpus, parse_corpus
@@ -166,6 +165,8 @@ def map_figure(corpus: Corpus, view: LatentMap, method: str, label_title: str, p
                typed: str = ""):
     """The scatter plot: a point per sentence (its row in customdata, for selections), coloured by
     label, and a star where the typed sentence lands."""
+    import plotly.express as px  # here: Home uses this module for neighbours, not for charts (first page)
+
     labels = point_labels(corpus)
     points = pd.DataFrame({"x": view.xy[:, 0], "y": view.xy[:, 1], "label": labels, "row": range(len(labels)),
                            "sentence": ["<br>".join(textwrap.wrap(html.escape(t), 60)) for t in corpus.texts]})

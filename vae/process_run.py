@@ -194,7 +194,7 @@ class ProcessRun(Watched):
             while True:
                 try:
                     chunk = self._socket.recv(1 << 16)
-                except socket.timeout:
+                except TimeoutError:
                     chunk = None
                 except OSError:
                     chunk = b""
