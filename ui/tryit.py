@@ -14,6 +14,7 @@ from vae.compression import sentence_bits
 from vae.decode import InputError, reads_back, reconstruct, sentence_ids
 
 from . import maps
+from .common import model_key
 from .markdown import shortened
 
 DEFAULT_SENTENCE = "My friend is coming to dinner tonight."
@@ -30,6 +31,16 @@ def as_bits(value) -> str:
     return "n/a" if value is None else f"{value:,.0f}"  # an autoencoder has no rate or ELBO
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _outcome(model: str, text: str, _trained) -> tuple:
+    """(read-back, bits, neighbours' table) of `text` under the model whose fingerprint is `model`
+    (the underscored argument is not hashed): Home reruns on every widget of the page and every
+    visit, and the bits' 100 importance samples alone take ~0.2 s on a CPU."""
+    ids, _ = sentence_ids(_trained, text)
+    return (reconstruct(_trained, [text])[0].text, sentence_bits(_trained, text),
+            maps.nearest_table(_trained, NEIGHBOUR_CORPUS, ids, k=5, metric="cosine"))
+
+
 def show(trained):
     typed_column, outcome = st.columns([2, 3], gap="large")
     with typed_column:
@@ -37,12 +48,11 @@ def show(trained):
                              help="Everyday English reads back best: the model learned from 466k "
                                   "sentences of the Tatoeba Project.")
     try:
-        ids, notes = sentence_ids(trained, text)
+        _, notes = sentence_ids(trained, text)  # an InputError here says what is wrong with the text
     except InputError as e:
         typed_column.warning(str(e))
         return
-    read_back = reconstruct(trained, [text])[0].text
-    bits = sentence_bits(trained, text)
+    read_back, bits, table = _outcome(model_key(trained), text, trained)
     with typed_column:
         for note in notes:
             st.caption(note)
@@ -64,7 +74,6 @@ def show(trained):
         gzip_bits.metric("gzip", as_bits(bits["gzip_bits"]),
                          help="gzip's size of the same text (UTF-8, as the model reads it), header included.")
     with outcome:
-        table = maps.nearest_table(trained, NEIGHBOUR_CORPUS, ids, k=5, metric="cosine")
         st.markdown(f"**Its 5 nearest neighbours** among {len(maps.shipped_corpus(NEIGHBOUR_CORPUS)[0].texts):,} "
                     "training sentences (cosine distance between posterior means)")
         st.table(table.style.format({"distance": "{:.3f}"}))
