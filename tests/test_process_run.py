@@ -145,3 +145,18 @@ def _alive(pid):
             return f.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_process_run_sits_out_the_servers_clicks():
+    run = process_run(yield_to_users=True)
+    run.start()
+    wait_until(lambda: run.steps_done >= 3, timeout=60)
+    clicking_until = time.monotonic() + 3.0
+    runner.user_request()
+    time.sleep(0.5)  # the step under way ends, and its news arrives
+    held = run.steps_done
+    while time.monotonic() < clicking_until:  # a stream of clicks
+        runner.user_request()
+        time.sleep(0.2)
+    assert run.steps_done <= held + 2  # a step at most every MAX_YIELD_S (2 s) while clicks go on
+    wait_until(lambda: run.steps_done > held + 5)  # and on it trains once they stop

@@ -6,8 +6,9 @@ out-of-memory kill stays in the child.
     ...           # then the same controls and reads as vae.runner.TrainingRun
 
 The parent writes the Trainer with `Trainer.save` (safetensors and JSON: nothing is pickled), and the
-child resumes it bit for bit and trains it in a `TrainingRun` of its own, at low priority on one torch
-thread. They talk in JSON lines over a socket pair: commands go down (pause, resume, step, stop,
+child resumes it bit for bit and trains it in a `TrainingRun` of its own, on one torch thread, at the
+lowest CPU priority, and on a small server sitting out the server's clicks as a thread's run does (it
+reads their time off a file that the server touches: `runner.user_request`). They talk in JSON lines over a socket pair: commands go down (pause, resume, step, stop,
 save), and the child sends its status, metrics, held-out measurements and panels up as they come.
 The parent mirrors them in a reader thread, so the page's reads never wait for the child.
 
@@ -31,7 +32,7 @@ import time
 from pathlib import Path
 
 from .checkpoint import CheckpointError, load_model, save_checkpoint
-from .runner import NICENESS, Watched, _free_slot, _live_runs, _take_slot, run_threads
+from .runner import NICENESS, Watched, _free_slot, _live_runs, _take_slot, clicks_file, run_threads, watch_clicks
 
 START = "start"  # the Trainer at step 0, written by the parent
 LATEST = "latest"  # the latest checkpoint with finite weights, written by the child every SAVE_EVERY_S
@@ -46,13 +47,14 @@ PUMP_S = 0.1  # how often the child sends what is new
 
 class ProcessRun(Watched):
     def __init__(self, trainer, max_seconds=None, panel_every=100, panel_texts=(), num_samples=4, threads=1,
-                 idle_timeout=None, heldout_texts=(), heldout_every=50):
+                 idle_timeout=None, heldout_texts=(), heldout_every=50, yield_to_users=None):
         self._trainer = trainer  # until start() writes it out; the parent keeps no model while training
         self.max_steps = trainer.config.steps
         self.latent_size = trainer.model.config.latent_size
         self._options = dict(max_seconds=max_seconds, panel_every=panel_every, panel_texts=list(panel_texts),
                              num_samples=num_samples, threads=run_threads(threads),
-                             heldout_texts=list(heldout_texts), heldout_every=heldout_every)
+                             heldout_texts=list(heldout_texts), heldout_every=heldout_every,
+                             yield_to_users=yield_to_users)
         self.status, self.message = "idle", ""
         self.seconds, self.steps_done = 0.0, trainer.step
         self.saved_step = None  # the step of the latest checkpoint with finite weights, in LATEST
@@ -79,7 +81,7 @@ class ProcessRun(Watched):
             trainer, self._trainer = self._trainer, None
             trainer.save(folder / START)
             (folder / "train_ids.json").write_text(json.dumps(trainer.train_ids))
-            (folder / "run.json").write_text(json.dumps(self._options))
+            (folder / "run.json").write_text(json.dumps({**self._options, "clicks_file": clicks_file()}))
             del trainer
             parent_end, child_end = socket.socketpair()
             with open(folder / "child.log", "wb") as log:
@@ -276,9 +278,10 @@ def child_main(folder: Path, fd: int):
     os.nice(NICENESS)  # the whole process: the server's threads get the CPU first
     idle_priority()
     options = json.loads((folder / "run.json").read_text())
+    watch_clicks(options.pop("clicks_file"))  # it sits out the server's clicks, as a thread's run does
     torch.set_num_threads(options["threads"])
     trainer = Trainer.resume(folder / START, [], train_ids=json.loads((folder / "train_ids.json").read_text()))
-    run = TrainingRun(trainer, yield_to_users=False, **options)
+    run = TrainingRun(trainer, **options)
     run.start()
     _Pump(run, channel, folder).serve()
 

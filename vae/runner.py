@@ -16,9 +16,11 @@ the thread (a NaN loss, anything else) end the run with status "failed" and a me
 server-wide cap (`MAX_RUNS`) keeps a shared CPU from being swamped by many browser tabs.
 """
 
+import atexit
 import copy
 import os
 import sys
+import tempfile
 import threading
 import time
 import weakref
@@ -44,7 +46,11 @@ HANDOFF_S = 0.0005  # a sleep between steps, outside the lock, so that a waiting
 _slots_lock = threading.Lock()
 _active_runs = 0
 _live_runs = weakref.WeakSet()  # every run started in this process, for stop_all()
-_last_user_request = -float("inf")  # time.monotonic() of the latest user_request()
+_last_user_request = -float("inf")  # time.time() of the latest user_request() (a file's clock: see below)
+# Runs in child processes (vae/process_run.py) learn of the server's clicks from a file's modification
+# time: the server touches it in user_request(), a child reads it between steps (a stat, no pipe).
+_clicks_file = None  # the server's: made by clicks_file() when the first training process starts
+_watched_clicks_file = None  # a training process's: the server's file, set by watch_clicks()
 
 
 class RunnerBusy(RuntimeError):
@@ -77,9 +83,43 @@ def _free_slot():
 
 
 def user_request():
-    """A page is serving someone's click: small-server runs sit out for the next USER_QUIET_S."""
+    """A page is serving someone's click: small-server runs sit out for the next USER_QUIET_S, those
+    in this process and those in training processes."""
     global _last_user_request
-    _last_user_request = time.monotonic()
+    _last_user_request = time.time()
+    if _clicks_file is not None:
+        try:
+            os.utime(_clicks_file)
+        except OSError:
+            pass
+
+
+def clicks_file() -> str:
+    """The file whose modification time tells this server's training processes of its clicks."""
+    global _clicks_file
+    with _slots_lock:
+        if _clicks_file is None:
+            fd, _clicks_file = tempfile.mkstemp(prefix="text-vae-clicks-")
+            os.close(fd)
+            os.utime(_clicks_file, (0, 0))  # no click yet
+            atexit.register(os.unlink, _clicks_file)
+    return _clicks_file
+
+
+def watch_clicks(path):
+    """In a training process: sit out the clicks of the server that touches `path`."""
+    global _watched_clicks_file
+    _watched_clicks_file = path
+
+
+def last_user_request():
+    """time.time() of the latest click this process knows of, its own or its server's."""
+    if _watched_clicks_file is None:
+        return _last_user_request
+    try:
+        return max(_last_user_request, os.stat(_watched_clicks_file).st_mtime)
+    except OSError:  # the server is gone, and with it its file: the run stops when its socket closes
+        return _last_user_request
 
 
 def small_server(cores=None):
@@ -348,11 +388,11 @@ class TrainingRun(Watched):
     def _sit_out_clicks(self):
         """Wait while a page serves a click (user_request() less than USER_QUIET_S ago), for at most
         MAX_YIELD_S; a stop, pause or step request ends the wait at once."""
-        deadline = time.monotonic() + MAX_YIELD_S
+        deadline = time.time() + MAX_YIELD_S
         with self._wake:
             while not (self._stop_requested or self.status != "running"):
-                now = time.monotonic()
-                until = min(_last_user_request + USER_QUIET_S, deadline)
+                now = time.time()
+                until = min(last_user_request() + USER_QUIET_S, deadline)
                 if now >= until:
                     return
                 self._wake.wait(until - now)
