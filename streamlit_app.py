@@ -21,12 +21,12 @@ def home():
 
 
 st.set_page_config(page_title="Text VAE Explorer", page_icon="🔤", layout="wide")
-warmup.start_with_server()  # UMAP's numba code compiles in a background thread, after the first page (issue 10)
 HOME = st.Page(home, title="Home", default=True)
 page = st.navigation([HOME] + [st.Page(f"pages/{name}.py", title=title) for name, title in common.PAGES],
                      position="top")
 page.run()
 if page is not HOME:
+    warmup.start_with_server()  # see the end of this file
     st.stop()
 
 st.title("Text VAE Explorer")
@@ -52,3 +52,6 @@ with st.expander("Autoencoder or VAE?"):
 st.header("The model in use")
 if trained is not None:
     card.show(trained)
+# UMAP's numba code compiles in a background thread (issue 10), once the first page is drawn: started
+# at the top, its imports and compiling took the GIL from the first page's last seconds (issue 19)
+warmup.start_with_server()

@@ -1,9 +1,9 @@
 """UMAP warmed up in the background when the server starts (issue 10).
 
 A fresh server's first UMAP fit spends 30-45 s compiling numba code, and then ~3 s fitting. The
-first script run starts one thread per process (`start()`, from streamlit_app.py); it waits a few
-seconds so that the first page is drawn first, then fits UMAP on random codes at a lower CPU
-priority. A page that is about to fit a map calls `wait_for_umap()`: it returns at once when the
+first script run starts one thread per process (`start()`, at the end of streamlit_app.py); it waits
+a few seconds so that the browser draws the first page first, then fits UMAP on random codes at a
+lower CPU priority. A page that is about to fit a map calls `wait_for_umap()`: it returns at once when the
 warm-up is done, else shows its progress until it is.
 """
 
