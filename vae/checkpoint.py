@@ -22,6 +22,7 @@ import zipfile
 from dataclasses import asdict, fields
 from pathlib import Path
 
+import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from safetensors.torch import load_model as load_weights
@@ -101,6 +102,22 @@ def load_training_state(path, device=None):
         i, key = name.split(".", 1)
         moments.setdefault(int(i), {})[key] = value
     return trained, state, {"state": moments, "param_groups": param_groups}, rng_state
+
+
+def compact_training_state(path):
+    """Store Adam's moments of a saved run in bf16, half their fp32 size, for a repository with a
+    history budget (issue 17). The weights stay fp32. A resume continues the run, no longer bit for
+    bit: `Optimizer.load_state_dict` casts the moments back to the parameters' dtype, and bf16 keeps
+    fp32's exponent range, so only the last of their 24 bits of mantissa go (a relative error ~0.4%)."""
+    path = Path(path)
+    finish_save(path)
+    file = path / "optimizer.safetensors"
+    with safe_open(str(file), framework="pt") as f:
+        metadata = f.metadata()
+    tensors = load_file(str(file))
+    compact = {name: value.to(torch.bfloat16) if name.endswith((".exp_avg", ".exp_avg_sq")) else value
+               for name, value in tensors.items()}
+    write_atomically(path, {file.name: lambda p: save_file(compact, str(p), metadata=metadata)})
 
 
 def save_card(path, card: dict):

@@ -8,8 +8,9 @@ out-of-memory kill stays in the child.
 The parent writes the Trainer with `Trainer.save` (safetensors and JSON: nothing is pickled), and the
 child resumes it bit for bit and trains it in a `TrainingRun` of its own, on one torch thread, at the
 lowest CPU priority, and on a small server sitting out the server's clicks as a thread's run does (it
-reads their time off a file that the server touches: `runner.user_request`). They talk in JSON lines over a socket pair: commands go down (pause, resume, step, stop,
-save), and the child sends its status, metrics, held-out measurements and panels up as they come.
+reads their time off a file that the server touches: `runner.user_request`). They talk in JSON lines
+over a socket pair: commands go down (pause, resume, step, stop, save), and the child sends its
+status, metrics, held-out measurements and panels up as they come.
 The parent mirrors them in a reader thread, so the page's reads never wait for the child.
 
 Weights come back as checkpoints written atomically by `save_checkpoint`: one on request ("Use this
