@@ -260,6 +260,7 @@ def start_run(owner: SessionRun, texts, corpus_name: str, settings: RunSettings,
     ValueError (a corpus with nothing to learn from). `split`: hold out a tenth of `texts` (an
     upload) to measure and reconstruct, instead of the shipped validation sentences."""
     owner.close()
+    owner.run = None  # until the new one starts: the old one's model is gone with its folder
     if split:
         texts, heldout = split_heldout(texts)
         note = (f"{len(heldout):,} lines of your file, held out of training" if heldout else

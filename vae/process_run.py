@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from .checkpoint import CheckpointError, load_model, save_checkpoint
-from .runner import NICENESS, Watched, _free_slot, _live_runs, _take_slot, clicks_file, run_threads, watch_clicks
+from .runner import NICENESS, Watched, clicks_file, free_slot, live_runs, run_threads, take_slot, watch_clicks
 
 START = "start"  # the Trainer at step 0, written by the parent
 LATEST = "latest"  # the latest checkpoint with finite weights, written by the child every SAVE_EVERY_S
@@ -64,10 +64,15 @@ class ProcessRun(Watched):
         self._init_watched(idle_timeout)
         self._metrics, self._panels, self._measurements = [], [], []
         self._answers = {}  # command number -> the child's answer, until its sender takes it
+        self._waiting = set()  # the numbers whose senders still wait (a late answer is dropped)
         self._commands = 0
         self._folder = None  # a TemporaryDirectory: removed by close(), or at exit
         self._process = self._socket = self._reader = None
+        self._send_lock = threading.Lock()  # two tabs may watch one run, and the reader sends too
         self._abandoned = False
+        self._stopping = False  # stop() was asked: an exit after it is a stop, even a forced one
+        self._over = False  # the reader has seen the child's end: no command will be answered
+        self._error = ""  # what broke the reader, if anything did
 
     # controls
 
@@ -75,7 +80,8 @@ class ProcessRun(Watched):
         """Write the Trainer out and start the child; raises RunnerBusy when the server is at its cap."""
         if self._trainer is None:
             raise RuntimeError("this run was started already; make a new ProcessRun")
-        _take_slot()
+        take_slot()
+        parent_end = child_end = None
         try:
             self._folder = tempfile.TemporaryDirectory(prefix="text-vae-run-")
             folder = Path(self._folder.name)
@@ -92,10 +98,15 @@ class ProcessRun(Watched):
                     cwd=Path(__file__).resolve().parent.parent)
             child_end.close()
         except BaseException:
-            _free_slot()
+            free_slot()
+            for end in (parent_end, child_end):
+                if end is not None:
+                    end.close()
+            if self._folder is not None:
+                self._folder.cleanup()
             raise
         self._socket = parent_end
-        _live_runs.add(self)
+        live_runs.add(self)
         self.status = "running"
         self._reader = threading.Thread(target=self._read, name="vae-process-run", daemon=True)
         self._reader.start()
@@ -114,9 +125,12 @@ class ProcessRun(Watched):
             self._command("step", wait=False)
 
     def stop(self, timeout=10.0):
-        """Ask the child to stop after its current batch and wait for it to exit."""
+        """Ask the child to stop after its current batch and wait for it to exit (a child still busy
+        after `timeout` s, at the lowest priority on a busy server, is ended: the run is stopped all
+        the same, at its last saved step)."""
         if self._process is None:
             return
+        self._stopping = True
         self._command("stop", wait=False)
         try:
             self._process.wait(timeout)
@@ -131,6 +145,8 @@ class ProcessRun(Watched):
         self.stop()
         if self._folder is not None:
             self._folder.cleanup()
+        with self._wake:
+            self.saved_step = None  # its checkpoints are gone with the folder
 
     # what the page reads
 
@@ -165,45 +181,47 @@ class ProcessRun(Watched):
                 finally:
                     shutil.rmtree(path, ignore_errors=True)
         if self.saved_step is None:
-            raise CheckpointError("this run has no saved step to use yet")
+            raise CheckpointError("this run has no saved step to use (none yet, or the run was closed)")
         return load_model(Path(self._folder.name) / LATEST)
 
     # talking to the child
 
     def _command(self, name, wait=True):
-        """Send a command; with `wait`, return the child's answer once its state reflects it."""
+        """Send a command; with `wait`, return the child's answer once its state reflects it (None if
+        the child ends first, or takes over COMMAND_TIMEOUT_S). Never called with `wait` from the
+        reader thread, which would wait for itself."""
         with self._wake:
             self._commands += 1
             number = self._commands
+            if wait:
+                self._waiting.add(number)
         try:
-            self._socket.sendall((json.dumps({"command": name, "id": number}) + "\n").encode())
+            with self._send_lock:
+                self._socket.sendall((json.dumps({"command": name, "id": number}) + "\n").encode())
         except OSError:  # the child is gone; the reader says why
+            with self._wake:
+                self._waiting.discard(number)
             return None
         if not wait:
             return None
         deadline = time.monotonic() + COMMAND_TIMEOUT_S
         with self._wake:
-            while number not in self._answers and self._reader.is_alive():
-                if time.monotonic() >= deadline:
-                    return None
+            while number not in self._answers and not self._over and time.monotonic() < deadline:
                 self._wake.wait(deadline - time.monotonic())
+            self._waiting.discard(number)
             return self._answers.pop(number, None)
 
     def _read(self):
         """The reader thread: mirror what the child sends, watch the idle clock, note the child's end."""
         buffer = b""
-        self._socket.settimeout(1.0)
         try:
             while True:
-                try:
+                # select's timeout, not the socket's: that one would apply to the commands' sends too
+                readable, _, _ = select.select([self._socket], [], [], 1.0)
+                if readable:
                     chunk = self._socket.recv(1 << 16)
-                except TimeoutError:
-                    chunk = None
-                except OSError:
-                    chunk = b""
-                if chunk == b"":
-                    break
-                if chunk:
+                    if not chunk:
+                        break
                     buffer += chunk
                     *lines, buffer = buffer.split(b"\n")
                     for line in lines:
@@ -211,10 +229,13 @@ class ProcessRun(Watched):
                 if self.abandoned and not self._abandoned and self.active:
                     self._abandoned = True
                     self._command("stop", wait=False)
+        except Exception as e:  # a broken message or a lost socket: the run ends with what it was
+            self._error = f"{type(e).__name__}: {e}"
+            self._process.kill()
         finally:
             self._socket.close()
             code = self._process.wait()
-            _free_slot()
+            free_slot()
             self._ended(code)
 
     def _receive(self, event):
@@ -230,21 +251,27 @@ class ProcessRun(Watched):
             elif kind == "panels":  # JSON has no tuples: (sentence, decoded) pairs as TrainingRun gives them
                 self._panels.extend({**p, "reconstructions": [tuple(r) for r in p["reconstructions"]]}
                                     for p in event["items"])
-            elif kind in ("metrics", "measurements"):
-                getattr(self, f"_{kind}").extend(event["items"])
+            elif kind == "metrics":
+                self._metrics.extend(event["items"])
+            elif kind == "measurements":
+                self._measurements.extend(event["items"])
             elif kind == "ack":
-                self._answers[event["id"]] = event
+                if event["id"] in self._waiting:
+                    self._answers[event["id"]] = event
             self._wake.notify_all()
 
     def _ended(self, code):
         with self._wake:
-            if self.active:  # the child exited without saying why: killed, or crashed in native code
+            self._over = True
+            if self.active and self._stopping:  # ended by stop() after its timeout
+                self.status, self.message = "stopped", f"stopped at step {self.steps_done:,}"
+            elif self.active:  # the child exited without saying why: killed, or crashed in native code
                 reached = self.steps_done
                 self.status, self.message = "failed", f"the training process ended at step {reached:,} ({_exit(code)})"
                 if self.saved_step is not None:
                     self.steps_done = self.saved_step
                     self.message += f"; its last saved step, {self.saved_step:,}, is kept"
-                tail = _log_tail(Path(self._folder.name) / "child.log")
+                tail = self._error or _log_tail(Path(self._folder.name) / "child.log")
                 if tail:
                     self.message += f": {tail}"
             self._wake.notify_all()
@@ -252,7 +279,10 @@ class ProcessRun(Watched):
 
 def _exit(code):
     if code is not None and code < 0:
-        name = signal.Signals(-code).name
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:  # a real-time signal has no name
+            return f"killed by signal {-code}"
         return f"killed by {name}" + (", perhaps for lack of memory" if name == "SIGKILL" else "")
     return f"exit status {code}"
 
@@ -312,8 +342,8 @@ class _Pump:
         while True:
             readable, _, _ = select.select([self.channel], [], [], PUMP_S)
             if readable and not self.read_commands():
-                self.run.stop()  # the parent is gone
-                self.save(LATEST)
+                self.run.stop()  # the parent is gone, and nobody will read a save: leave nothing behind
+                shutil.rmtree(self.folder, ignore_errors=True)
                 return
             if not self.run.active and not self.run.working:
                 self.save(LATEST)  # where it ended (not at all if a NaN reached the weights) ...

@@ -45,7 +45,7 @@ HANDOFF_S = 0.0005  # a sleep between steps, outside the lock, so that a waiting
 
 _slots_lock = threading.Lock()
 _active_runs = 0
-_live_runs = weakref.WeakSet()  # every run started in this process, for stop_all()
+live_runs = weakref.WeakSet()  # every run started in this process, for stop_all()
 _last_user_request = -float("inf")  # time.time() of the latest user_request() (a file's clock: see below)
 # Runs in child processes (vae/process_run.py) learn of the server's clicks from a file's modification
 # time: the server touches it in user_request(), a child reads it between steps (a stat, no pipe).
@@ -63,11 +63,11 @@ def active_runs():
 
 def stop_all():
     """Stop every run of this process (for tests and shutdown)."""
-    for run in list(_live_runs):
+    for run in list(live_runs):
         run.stop()
 
 
-def _take_slot():
+def take_slot():
     global _active_runs
     with _slots_lock:
         if _active_runs >= MAX_RUNS:
@@ -76,7 +76,7 @@ def _take_slot():
         _active_runs += 1
 
 
-def _free_slot():
+def free_slot():
     global _active_runs
     with _slots_lock:
         _active_runs -= 1
@@ -230,8 +230,8 @@ class TrainingRun(Watched):
         """Start training in a new thread; raises RunnerBusy when the server is at its cap."""
         if self._thread is not None:
             raise RuntimeError("this run was started already; make a new TrainingRun")
-        _take_slot()
-        _live_runs.add(self)
+        take_slot()
+        live_runs.add(self)
         # A training thread runs Python between its (small) tensor operations and holds the GIL while
         # it does; a page's thread waits up to the switch interval (5 ms by default) for every one of
         # the hundreds of operations a decode takes. 0.5 ms lets the pages' threads in sooner.
@@ -359,7 +359,7 @@ class TrainingRun(Watched):
         except Exception as e:  # any error ends the run with its message, never a hung page
             self._end("failed", f"training failed at step {self.trainer.step + 1}: {type(e).__name__}: {e}")
         finally:
-            _free_slot()
+            free_slot()
 
     def _next_action(self):
         """Wait while paused; True when the next batch should run, False when the run is over.
@@ -388,14 +388,14 @@ class TrainingRun(Watched):
     def _sit_out_clicks(self):
         """Wait while a page serves a click (user_request() less than USER_QUIET_S ago), for at most
         MAX_YIELD_S; a stop, pause or step request ends the wait at once."""
-        deadline = time.time() + MAX_YIELD_S
+        deadline = time.monotonic() + MAX_YIELD_S  # the wait's own clock, which never steps back
         with self._wake:
             while not (self._stop_requested or self.status != "running"):
-                now = time.time()
-                until = min(last_user_request() + USER_QUIET_S, deadline)
-                if now >= until:
+                quiet_in = last_user_request() + USER_QUIET_S - time.time()  # the clicks' clock: a file's
+                wait = min(quiet_in, deadline - time.monotonic())
+                if wait <= 0:
                     return
-                self._wake.wait(until - now)
+                self._wake.wait(wait)
 
     def _end(self, status, message):
         with self._lock:
