@@ -170,7 +170,9 @@ def test_a_killed_training_process_fails_its_run_only_and_the_page_offers_its_la
     button(app, "Start").click().run()
     runs, _ = training._registry()
     mine = runs[app.query_params["run"]].run
-    poll(app, lambda at: (mine.saved_step or 0) > 0, timeout=60)  # the child saved a step
+    poll(app, lambda at: mine.steps_done > 2, timeout=60)
+    button(app, "Pause").click().run()  # a paused run's step is saved at once
+    button(app, "Resume").click().run()
     os.kill(mine._process.pid, signal.SIGKILL)
     poll(app, lambda at: any("**failed**" in e.value and "SIGKILL" in e.value for e in at.error)
          and any(b.label == "Use this model" for b in at.button))

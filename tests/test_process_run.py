@@ -71,7 +71,9 @@ def test_a_killed_child_fails_its_run_only_and_leaves_its_last_saved_step():
     killed, other = process_run(), process_run()
     killed.start()
     other.start()
-    wait_until(lambda: killed.saved_step is not None and killed.saved_step > 0, timeout=60)
+    wait_until(lambda: killed.steps_done > 2, timeout=60)
+    killed.pause()  # which saves a step at once (else one is saved every SAVE_EVERY_S)
+    killed.resume()
     os.kill(killed._process.pid, signal.SIGKILL)
     wait_until(lambda: not killed.active)
     assert killed.status == "failed" and "SIGKILL" in killed.message and "last saved step" in killed.message
@@ -104,7 +106,7 @@ def test_a_run_nobody_watches_stops_after_its_idle_timeout():
 
 def test_process_and_thread_runs_share_the_servers_cap(monkeypatch):
     monkeypatch.setattr(runner, "MAX_RUNS", 2)
-    first, second = process_run(), make_run(10_000)
+    first, second = make_run(10_000), process_run()
     first.start()
     second.start()
     with pytest.raises(runner.RunnerBusy):
