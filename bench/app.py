@@ -92,19 +92,29 @@ def tree_rss(pid):
         return 0
 
 
-class PeakRSS:
-    """Samples tree_rss(pid) (or with `own`, the process's own RSS) every `interval` seconds in a
-    thread; `.peak` is the largest seen."""
+def own_rss(pid):
+    """Resident memory (bytes) of the process alone, without its children; 0 once it is gone."""
+    import psutil
 
-    def __init__(self, pid, interval=0.2, own=False):
-        self.pid, self.interval, self.peak, self.own = pid, interval, 0, own
+    try:
+        return psutil.Process(pid).memory_info().rss
+    except psutil.Error:
+        return 0
+
+
+class PeakRSS:
+    """Samples rss(pid) (tree_rss, or own_rss) every `interval` seconds in a thread; `.peak` is the
+    largest seen."""
+
+    def __init__(self, pid, interval=0.2, rss=tree_rss):
+        self.pid, self.interval, self.peak, self.rss = pid, interval, 0, rss
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
     def _sample(self):
         while not self._stop.is_set():
-            self.peak = max(self.peak, server_rss(self.pid)[0] * 2**20 if self.own else tree_rss(self.pid))
+            self.peak = max(self.peak, self.rss(self.pid))
             self._stop.wait(self.interval)
 
     def stop(self):
@@ -249,12 +259,7 @@ def steps_per_second(pages, seconds):
 
 def server_rss(pid):
     """(the server process's own resident memory, with its training processes) in MiB."""
-    import psutil
-
-    try:
-        return psutil.Process(pid).memory_info().rss / 2**20, tree_rss(pid) / 2**20
-    except psutil.Error:
-        return 0.0, 0.0
+    return own_rss(pid) / 2**20, tree_rss(pid) / 2**20
 
 
 def under_load(model_path, runs=2, sessions=4, rounds=5, alone_s=10.0, budget_s=240.0, env=None):
@@ -281,7 +286,7 @@ def under_load(model_path, runs=2, sessions=4, rounds=5, alone_s=10.0, budget_s=
                 rerun_done(page, "h3", "sentences, seed", since=0)
                 samplers.append(page)
             result["rss_before_mb"] = server_rss(server.pid)
-            own_peak, tree_peak = PeakRSS(server.pid, own=True), PeakRSS(server.pid)
+            own_peak, tree_peak = PeakRSS(server.pid, rss=own_rss), PeakRSS(server.pid)
             trainers = []
             for _ in range(runs):  # a context each: a browser session each, and a run each
                 page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()

@@ -32,13 +32,12 @@ def as_bits(value) -> str:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _outcome(model: str, text: str, _trained) -> tuple:
-    """(read-back, bits, neighbours' table) of `text` under the model whose fingerprint is `model`
-    (the underscored argument is not hashed): Home reruns on every widget of the page and every
-    visit, and the bits' 100 importance samples alone take ~0.2 s on a CPU."""
-    ids, _ = sentence_ids(_trained, text)
+def _outcome(model: str, text: str, _trained, _ids) -> tuple:
+    """(read-back, bits, neighbours' table) of `text` (its word ids `_ids`) under the model whose
+    fingerprint is `model` (the underscored arguments are not hashed): Home reruns on every widget
+    of the page and every visit, and the bits' 100 importance samples alone take ~0.2 s on a CPU."""
     return (reconstruct(_trained, [text])[0].text, sentence_bits(_trained, text),
-            maps.nearest_table(_trained, NEIGHBOUR_CORPUS, ids, k=5, metric="cosine"))
+            maps.nearest_table(_trained, NEIGHBOUR_CORPUS, _ids, k=5, metric="cosine"))
 
 
 def show(trained):
@@ -48,11 +47,11 @@ def show(trained):
                              help="Everyday English reads back best: the model learned from 466k "
                                   "sentences of the Tatoeba Project.")
     try:
-        _, notes = sentence_ids(trained, text)  # an InputError here says what is wrong with the text
+        ids, notes = sentence_ids(trained, text)
     except InputError as e:
         typed_column.warning(str(e))
         return
-    read_back, bits, table = _outcome(model_key(trained), text, trained)
+    read_back, bits, table = _outcome(model_key(trained), text, trained, ids)
     with typed_column:
         for note in notes:
             st.caption(note)

@@ -162,12 +162,9 @@ class ProcessRun(Watched):
         with self._lock:
             return list(self._panels[since:])
 
-    def weights_are_finite(self):
-        """The child saves only finite weights: a run has them once it has saved a step."""
-        return self.saved_step is not None
-
     def has_usable_model(self):
-        """A paused or ended run whose child saved a step (one killed mid-way offers its last save)."""
+        """A paused or ended run whose child saved a step (one killed mid-way offers its last save;
+        the child saves only finite weights)."""
         return self.status in ("paused", "finished", "stopped", "failed") and self.saved_step is not None
 
     def snapshot_model(self):
@@ -287,12 +284,13 @@ def _exit(code):
     return f"exit status {code}"
 
 
-def _log_tail(path, lines=1):
+def _log_tail(path):
+    """The last line the child wrote (a traceback's ends with the error), at most 300 characters."""
     try:
         text = path.read_text(errors="replace").strip()
     except OSError:
         return ""
-    return " ".join(text.splitlines()[-lines:])[-300:] if text else ""
+    return text.splitlines()[-1][-300:] if text else ""
 
 
 # the child's side
