@@ -95,6 +95,23 @@ def test_a_compacted_training_state_resumes_and_trains_on_close_to_the_full_one(
         torch.testing.assert_close(p, q, atol=1e-2, rtol=0)  # near (lr 1e-2 here), not bit for bit
 
 
+def test_weights_stored_in_fp16_load_as_fp32_with_the_same_outputs_to_fp16_precision(tiny_trained, tmp_path):
+    trained, _ = tiny_trained
+    save_checkpoint(trained, tmp_path)
+    before = (tmp_path / "model.safetensors").stat().st_size
+    checkpoint.store_weights_in_fp16(tmp_path)
+    assert (tmp_path / "model.safetensors").stat().st_size < 0.6 * before
+    loaded = load_model(tmp_path, device="cpu")  # the step stamped on the file still matches the config
+    for p, q in zip(trained.model.parameters(), loaded.model.parameters()):
+        assert q.dtype == torch.float32
+        torch.testing.assert_close(q, p.detach().half().float(), rtol=0, atol=0)
+    tokens, lengths = to_batch(trained.tokenizer.encode_batch(SENTENCES[:4]))
+    z = torch.randn(4, trained.model.config.latent_size)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.model.reconstruction_nll(tokens, lengths, z),
+                                   trained.model.reconstruction_nll(tokens, lengths, z), rtol=1e-2, atol=1e-2)
+
+
 # atomic saves
 
 

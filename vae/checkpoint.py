@@ -120,6 +120,23 @@ def compact_training_state(path):
     write_atomically(path, {file.name: lambda p: save_file(compact, str(p), metadata=metadata)})
 
 
+def store_weights_in_fp16(path):
+    """Rewrite a checkpoint's fp32 weights in fp16, half their size, for the shipped model (issue 17's
+    history budget). Loading casts them back: `Module.load_state_dict` copies into the model's fp32
+    parameters, so the model computes in fp32 as before, on weights rounded to fp16's 11 significant
+    bits (a relative error of at most 2^-11, about 0.05%). fp16 rather than bf16 because a trained
+    model's weights are far inside fp16's range, and it keeps 3 more bits. Measured on the 18,000-step
+    Tatoeba model: the same read-back, to the sentence, on the everyday list and 2,000 test sentences."""
+    path = Path(path)
+    finish_save(path)
+    file = path / "model.safetensors"
+    with safe_open(str(file), framework="pt") as f:
+        metadata = f.metadata()
+    half = {name: value.half() if value.dtype == torch.float32 else value
+            for name, value in load_file(str(file)).items()}
+    write_atomically(path, {file.name: lambda p: save_file(half, str(p), metadata=metadata)})
+
+
 def save_card(path, card: dict):
     write_atomically(Path(path), {"card.json": lambda p: p.write_text(json.dumps(card, indent=2))})
 
