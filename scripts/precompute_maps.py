@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain s
 from vae.checkpoint import load_model  # noqa: E402
 from vae.data import parse_corpus  # noqa: E402
 from vae.decode import encode_texts  # noqa: E402
-from vae.latent_map import UMAP_DEFAULTS, bytes_fingerprint, map_path, save_map, weights_fingerprint  # noqa: E402
+from vae.latent_map import (UMAP_DEFAULTS, bytes_fingerprint, map_path, save_map, stored_codes,  # noqa: E402
+                            weights_fingerprint)
 from vae.paths import CORPORA, default_model  # noqa: E402
 from vae.projection import project  # noqa: E402
 
@@ -37,7 +38,7 @@ def main(argv=None):
         start = time.time()
         data = corpus_path.read_bytes()
         corpus = parse_corpus(data, corpus_path.name)
-        mu = encode_texts(trained, corpus.texts).numpy()
+        mu = stored_codes(encode_texts(trained, corpus.texts).numpy())
         xy, _ = project(mu, "umap", **UMAP_DEFAULTS)
         out = map_path(args.model, corpus_path)
         save_map(out, mu, xy, weights=weights, corpus=bytes_fingerprint(data), **UMAP_DEFAULTS)

@@ -24,6 +24,13 @@ MAPS_DIR = "maps"
 UMAP_DEFAULTS = {"n_neighbors": 15, "min_dist": 0.1}
 
 
+def stored_codes(mu) -> np.ndarray:
+    """Posterior means as a saved map holds them: rounded to fp16, half the bytes of fp32 in the
+    repository (issue 17's history budget), returned as fp32 for computing. The precomputed UMAP is
+    fitted on these rounded codes, so a refit in the app reproduces its coordinates."""
+    return np.asarray(mu, dtype=np.float16).astype(np.float32)
+
+
 def weights_fingerprint(model: torch.nn.Module) -> str:
     """A short hash of every weight's bytes: the same on CPU and GPU, different after any update."""
     h = hashlib.sha256()
@@ -47,7 +54,7 @@ def save_map(path, mu, umap_xy, *, weights: str, corpus: str, n_neighbors: int, 
     rest are the UMAP settings that reproduce its coordinates."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {"mu": np.ascontiguousarray(mu, dtype=np.float32),
+    tensors = {"mu": np.ascontiguousarray(mu, dtype=np.float16),  # see stored_codes
                "umap": np.ascontiguousarray(umap_xy, dtype=np.float32)}
     metadata = {"weights": weights, "corpus": corpus, "n_neighbors": str(n_neighbors), "min_dist": str(min_dist),
                 "n_epochs": str(n_epochs)}
@@ -63,7 +70,7 @@ def load_map(path, *, weights: str, corpus: str):
             meta = f.metadata() or {}
             if meta.get("weights") != weights or meta.get("corpus") != corpus:
                 return None
-            return {"mu": f.get_tensor("mu"), "umap": f.get_tensor("umap"),
+            return {"mu": stored_codes(f.get_tensor("mu")), "umap": f.get_tensor("umap"),
                     "n_neighbors": int(meta["n_neighbors"]), "min_dist": float(meta["min_dist"]),
                     "n_epochs": int(meta["n_epochs"]) if "n_epochs" in meta else None}
     except Exception:  # missing, truncated or foreign file: compute the map live instead
