@@ -7,6 +7,7 @@ from conftest import SENTENCES
 
 from vae.data import to_batch
 from vae.decode import InputError, encode_texts, sample_prior
+from vae.density import fit_latent_density
 from vae.metrics import (
     active_units,
     distinct_n,
@@ -32,6 +33,30 @@ def test_importance_weighted_nll_is_below_the_negative_elbo(tiny_trained):
         neg_elbo = neg_elbo + model(tokens, lengths)["kl"].sum(-1)
         nll = iw_nll(model, tokens, lengths, mu, logvar, k=200)
     assert (nll <= neg_elbo + 1e-3).all()
+
+
+def test_a_mixture_prior_of_one_standard_gaussian_gives_the_nll_under_n01(tiny_trained):
+    trained, _ = tiny_trained
+    model, latent = trained.model, trained.model.config.latent_size
+    standard = {"weights": torch.ones(1), "means": torch.zeros(1, latent), "scale_tril": torch.eye(latent)[None]}
+    tokens, lengths = to_batch(trained.tokenizer.encode_batch(SENTENCES))
+    with torch.no_grad():
+        mu, logvar = model.encode(tokens, lengths)
+        alone = iw_nll(model, tokens, lengths, mu, logvar, k=20, generator=torch.Generator().manual_seed(3))
+        both = iw_nll(model, tokens, lengths, mu, logvar, k=20, generator=torch.Generator().manual_seed(3),
+                      priors=[None, standard])
+    torch.testing.assert_close(both[0], alone)  # the same importance samples serve every prior
+    torch.testing.assert_close(both[1], alone, rtol=1e-4, atol=1e-3)
+
+
+def test_evaluate_reports_the_nll_under_the_fitted_mixture_when_asked(tiny_trained):
+    trained = copy.copy(tiny_trained[0])
+    assert "iw_nll_mixture_prior" not in evaluate(trained, SENTENCES, iw_samples=10, mixture_prior=True)
+    trained.density = fit_latent_density(trained, SENTENCES, components=2)
+    result = evaluate(trained, SENTENCES, iw_samples=10, mixture_prior=True)
+    assert result["iw_nll"] == evaluate(trained, SENTENCES, iw_samples=10)["iw_nll"]  # unchanged by the option
+    # the mixture sits where the codes are, so it explains them far better than N(0, I) does
+    assert result["iw_nll_mixture_prior"] < result["iw_nll"]
 
 
 def test_evaluate_reports_all_metrics(tiny_trained):

@@ -124,6 +124,8 @@ def headline(metrics, card):
              "reconstruction BLEU": recon.get("bleu"), "reconstruction token accuracy": recon.get("token_accuracy"),
              "distinct-1 of prior samples": diversity.get("distinct_1"),
              "distinct-2 of prior samples": diversity.get("distinct_2"),
+             "NLL with the fitted mixture as the prior (the model the Sample page draws from)":
+                 metrics.get("iw_nll_mixture_prior"),
              "NLL of the language-model baseline (the same decoder without z)":
                  baseline.get("iw_nll", baseline.get("nll"))}
     st.markdown("\n".join(f"- {name}: {value:.3f}" for name, value in extra.items()

@@ -34,3 +34,13 @@ def sample_density(density, n, generator, device, spread=1.0):
     component = torch.multinomial(weights, n, replacement=True, generator=generator)
     eps = torch.randn(n, means.size(1), 1, generator=generator, device=device)
     return means[component] + spread * (scale_tril[component] @ eps)[..., 0]
+
+
+def log_density(density, z):
+    """log q_mix(z) of codes z (..., latent) under the fitted mixture, with torch.distributions'
+    mixture of full-covariance Gaussians (normalised, so it can stand in for the prior in an NLL)."""
+    weights, means, scale_tril = (density[k].to(z.device, z.dtype) for k in ("weights", "means", "scale_tril"))
+    mixture = torch.distributions.MixtureSameFamily(
+        torch.distributions.Categorical(probs=weights),
+        torch.distributions.MultivariateNormal(means, scale_tril=scale_tril), validate_args=False)
+    return mixture.log_prob(z)

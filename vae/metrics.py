@@ -22,8 +22,12 @@ from .model import TrainedModel, gaussian_kl, gaussian_log_density
 
 
 @torch.inference_mode()
-def evaluate(trained: TrainedModel, texts, iw_samples=100, batch_size=64, seed=0, progress=None):
-    """Likelihood metrics on `texts`; `progress(done, total)` after each batch."""
+def evaluate(trained: TrainedModel, texts, iw_samples=100, batch_size=64, seed=0, progress=None,
+             mixture_prior=False):
+    """Likelihood metrics on `texts`; `progress(done, total)` after each batch. With `mixture_prior`
+    and a model with a fitted mixture, also `iw_nll_mixture_prior`: the NLL of the model the Sample
+    page draws from by default, the decoder with that mixture in place of N(0, I), from the same
+    importance samples."""
     check_whole("iw_samples", iw_samples, 1, 10_000)
     check_whole("batch_size", batch_size, 1)
     if not any(trained.tokenizer.encode_batch(check_texts(texts), trained.max_len)):
@@ -32,7 +36,8 @@ def evaluate(trained: TrainedModel, texts, iw_samples=100, batch_size=64, seed=0
     cfg = model.config
     generator = torch.Generator(device=model.device).manual_seed(seed)  # its own: threads may evaluate at once
     ids_list = [x for x in trained.tokenizer.encode_batch(texts, trained.max_len) if x]
-    totals = {"recon": 0.0, "kl": 0.0, "iw_nll": 0.0}
+    mixture = trained.density if mixture_prior and not (cfg.autoencoder or cfg.language_model) else None
+    totals = {"recon": 0.0, "kl": 0.0, "iw_nll": 0.0, **({"iw_nll_mixture_prior": 0.0} if mixture else {})}
     num_tokens, all_mu, all_logvar = 0, [], []
     kl_per_dim = torch.zeros(cfg.latent_size)
     batches = sorted_batches([len(x) for x in ids_list], batch_size)
@@ -45,8 +50,12 @@ def evaluate(trained: TrainedModel, texts, iw_samples=100, batch_size=64, seed=0
         if cfg.language_model:  # no latent: the NLL is exact
             totals["iw_nll"] += out["recon"].sum().item()
         elif not cfg.autoencoder:  # an AE defines no density, so it has no NLL
-            totals["iw_nll"] += iw_nll(model, tokens, lengths, out["mu"], out["logvar"], iw_samples,
-                                      generator=generator).sum().item()
+            priors = [None] + ([mixture] if mixture else [])
+            nlls = iw_nll(model, tokens, lengths, out["mu"], out["logvar"], iw_samples, generator=generator,
+                          priors=priors)
+            totals["iw_nll"] += nlls[0].sum().item()
+            if mixture:
+                totals["iw_nll_mixture_prior"] += nlls[1].sum().item()
         num_tokens += int(lengths.sum())
         all_mu.append(out["mu"].float().cpu())
         all_logvar.append(out["logvar"].float().cpu())
@@ -76,23 +85,33 @@ def evaluate(trained: TrainedModel, texts, iw_samples=100, batch_size=64, seed=0
     return result
 
 
-def iw_nll(model, tokens, lengths, mu, logvar, k, chunk=50, generator=None):
+def iw_nll(model, tokens, lengths, mu, logvar, k, chunk=50, generator=None, priors=None):
     """-log p(x) per sentence (B,), estimated with k importance samples z ~ q(z|x):
     log p(x) ~= logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log k. Being the log of an
     unbiased estimate of p(x), it is a lower bound on log p(x) that tightens as k grows
-    (Burda et al. 2016) and equals the ELBO's bound at k = 1."""
+    (Burda et al. 2016) and equals the ELBO's bound at k = 1.
+
+    `priors`: a list of p(z), each None for N(0, I) or a fitted mixture (vae/density.py); then a list
+    of estimates, one per prior, from the same samples (the decoder's pass, the costly part, is shared)."""
+    from .density import log_density  # density imports decode, which metrics imports
+
     B = tokens.size(0)
-    log_w = []
+    log_w = [[] for _ in priors or [None]]
     for start in range(0, k, chunk):
         s = min(chunk, k - start)
         eps = torch.randn(s, *mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         z = mu + eps * torch.exp(0.5 * logvar)  # (s, B, L)
         flat_z = z.reshape(s * B, -1)
         log_px_z = -model.reconstruction_nll(tokens.repeat(s, 1), lengths.repeat(s), flat_z).view(s, B)
-        log_pz = gaussian_log_density(z, torch.zeros_like(z), torch.zeros_like(z))
         log_qz = gaussian_log_density(z, mu, logvar)
-        log_w.append(log_px_z + log_pz - log_qz)
-    return -(torch.logsumexp(torch.cat(log_w), dim=0) - math.log(k))
+        for weights, prior in zip(log_w, priors or [None]):
+            if prior is None:
+                log_pz = gaussian_log_density(z, torch.zeros_like(z), torch.zeros_like(z))
+            else:
+                log_pz = log_density(prior, z.float()).to(z.dtype)
+            weights.append(log_px_z + log_pz - log_qz)
+    nlls = [-(torch.logsumexp(torch.cat(w), dim=0) - math.log(k)) for w in log_w]
+    return nlls if priors is not None else nlls[0]
 
 
 def mutual_information(mu, logvar, chunk=256, generator=None):
