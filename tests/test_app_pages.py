@@ -12,6 +12,7 @@ import pytest
 from conftest import ROOT, SENTENCES, TIMEOUT, chart_traces, no_exception, sentences
 from streamlit.testing.v1 import AppTest
 
+from ui.markdown import escape
 from vae.latent_map import bytes_fingerprint, map_path, save_map, weights_fingerprint
 from vae.paths import CORPORA
 from vae.train import new_model
@@ -57,7 +58,8 @@ def test_home_tries_a_sentence_first(open_page):
     at = no_exception(open_page(**{"try": SENTENCES[0]}))
     assert at.text_input(key="try").value == SENTENCES[0]
     text = all_text(at)
-    assert f"**You typed:** {SENTENCES[0]}" in text and "**The model reads back:**" in text
+    # Markdown-escaped, so that a typed "*" or "$" shows as itself
+    assert f"**You typed:** {escape(SENTENCES[0])}" in text and "**The model reads back:**" in text
     assert "exactly" in text  # the tiny model knows its sentences by heart
     metrics = {m.label: m.value for m in at.metric}
     assert {"Rate (KL)", "−ELBO", "gzip"} <= set(metrics)
@@ -73,7 +75,9 @@ def test_home_tries_a_sentence_first(open_page):
 def test_home_tries_whatever_is_typed_and_says_so_when_nothing_is(open_page):
     at = no_exception(open_page())
     at.text_input(key="try").set_value(SENTENCES[1]).run()
-    assert f"**You typed:** {SENTENCES[1]}" in all_text(no_exception(at))
+    assert f"**You typed:** {escape(SENTENCES[1])}" in all_text(no_exception(at))
+    at.text_input(key="try").set_value("I paid $5 for *this* and $6 for that").run()
+    assert "**You typed:** I paid \\$5 for \\*this\\* and \\$6 for that" in all_text(no_exception(at))
     at.text_input(key="try").set_value("   ").run()
     assert "empty" in no_exception(at).warning[0].value.lower()
 

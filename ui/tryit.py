@@ -6,8 +6,6 @@ codes are precomputed for the shipped model (scripts/precompute_maps.py): encodi
 training split would take a server half a minute.
 """
 
-from html import escape
-
 import streamlit as st
 
 from vae.compression import sentence_bits
@@ -15,7 +13,7 @@ from vae.decode import InputError, reads_back, reconstruct, sentence_ids
 
 from . import maps
 from .common import model_key
-from .markdown import shortened
+from .markdown import escape, shortened
 
 DEFAULT_SENTENCE = "My friend is coming to dinner tonight."
 NEIGHBOUR_CORPUS = "sentence_kinds"  # drawn from the training split
