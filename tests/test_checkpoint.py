@@ -112,6 +112,22 @@ def test_weights_stored_in_fp16_load_as_fp32_with_the_same_outputs_to_fp16_preci
                                    trained.model.reconstruction_nll(tokens, lengths, z), rtol=1e-2, atol=1e-2)
 
 
+def test_a_training_state_without_moments_resumes_at_its_step_with_fresh_ones(tmp_path):
+    from conftest import train_tiny
+
+    _, half = train_tiny(steps=10)
+    half.save(tmp_path)
+    checkpoint.compact_training_state(tmp_path, keep_moments=False)
+    resumed = Trainer.resume(tmp_path, SENTENCES, device="cpu")
+    assert (resumed.step, resumed.batch_in_epoch) == (half.step, half.batch_in_epoch)
+    assert resumed.optimizer.state_dict()["state"] == {}  # Adam starts its moments afresh
+    before = [p.detach().clone() for p in resumed.model.parameters()]
+    resumed.config.steps = 12
+    resumed.run()
+    assert resumed.step == 12 and resumed.weights_are_finite()
+    assert any(not torch.equal(p, q) for p, q in zip(before, resumed.model.parameters()))
+
+
 # atomic saves
 
 

@@ -104,19 +104,28 @@ def load_training_state(path, device=None):
     return trained, state, {"state": moments, "param_groups": param_groups}, rng_state
 
 
-def compact_training_state(path):
-    """Store Adam's moments of a saved run in bf16, half their fp32 size, for a repository with a
-    history budget (issue 17). The weights stay fp32. A resume continues the run, no longer bit for
-    bit: `Optimizer.load_state_dict` casts the moments back to the parameters' dtype, and bf16 keeps
-    fp32's exponent range, so only the last of their 24 bits of mantissa go (a relative error ~0.4%)."""
+def compact_training_state(path, keep_moments=True):
+    """Shrink a saved run for a repository with a history budget (issue 17).
+
+    keep_moments=True stores Adam's moments in bf16, half their fp32 size. A resume continues the run,
+    no longer bit for bit: `Optimizer.load_state_dict` casts the moments back to the parameters' dtype,
+    and bf16 keeps fp32's exponent range, so only the last of their 24 bits of mantissa go (a
+    relative error ~0.4%).
+    keep_moments=False drops them, keeping the random state: a resume keeps the step, the position in
+    the data and the objective, and Adam starts its moments afresh (its first steps are then about
+    lr in size for every weight, as at the start of training)."""
     path = Path(path)
     finish_save(path)
     file = path / "optimizer.safetensors"
     with safe_open(str(file), framework="pt") as f:
         metadata = f.metadata()
     tensors = load_file(str(file))
-    compact = {name: value.to(torch.bfloat16) if name.endswith((".exp_avg", ".exp_avg_sq")) else value
-               for name, value in tensors.items()}
+    moments = (".exp_avg", ".exp_avg_sq", ".step")
+    if keep_moments:
+        compact = {name: value.to(torch.bfloat16) if name.endswith(moments[:2]) else value
+                   for name, value in tensors.items()}
+    else:
+        compact = {name: value for name, value in tensors.items() if not name.endswith(moments)}
     write_atomically(path, {file.name: lambda p: save_file(compact, str(p), metadata=metadata)})
 
 
