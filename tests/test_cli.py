@@ -32,6 +32,21 @@ def test_train_writes_a_checkpoint_and_resumes(corpus, tmp_path):
     assert len((out / "train_log.jsonl").read_text().splitlines()) == 4
 
 
+def test_a_resumed_run_can_change_its_free_bits_and_its_card_says_when(corpus, tmp_path):
+    out = tmp_path / "model"
+    args = ["train", "--corpus", str(corpus), "--out", str(out), "--embed", "16", "--hidden", "32",
+            "--latent", "4", "--min-freq", "1", "--batch-size", "10", "--save-every", "10"]
+    assert main(args + ["--steps", "10", "--free-bits", "0.5"]) == 0
+    assert main(args + ["--steps", "14", "--resume"]) == 0  # no --free-bits: the run keeps its own
+    assert json.loads((out / "trainer_state.json").read_text())["objective"]["free_bits"] == 0.5
+    assert main(args + ["--steps", "20", "--resume", "--free-bits", "1.5"]) == 0
+    assert json.loads((out / "trainer_state.json").read_text())["objective"]["free_bits"] == 1.5
+    card = json.loads((out / "card.json").read_text())
+    assert card["objective"]["free_bits"] == 1.5 and card["steps"] == 20
+    assert card["objective_changes"] == [{"after_step": 14, "free_bits": {"from": 0.5, "to": 1.5}}]
+    assert load_model(out).card["objective_changes"] == card["objective_changes"]
+
+
 def test_train_init_from_starts_at_a_checkpoints_weights_with_a_new_dropout(corpus, tiny_model_dir, tmp_path):
     out = tmp_path / "tuned"
     assert main(["train", "--corpus", str(corpus), "--out", str(out), "--init-from", str(tiny_model_dir),

@@ -10,7 +10,7 @@ import math
 import os
 import shlex
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -170,7 +170,9 @@ def build_parser():
                    help="steps of KL annealing (cycle length if cyclical)")
     p.add_argument("--beta", type=real(0), default=ObjectiveConfig.beta)
     p.add_argument("--word-dropout", type=real(0, 1), default=ObjectiveConfig.word_dropout)
-    p.add_argument("--free-bits", type=real(0), default=ObjectiveConfig.free_bits, help="nats per latent dimension")
+    p.add_argument("--free-bits", type=real(0), default=None,
+                   help=f"nats per latent dimension (default {ObjectiveConfig.free_bits:g}); with --resume, "
+                        "changes the rate from the next step on, recorded in the card")
     p.add_argument("--ae-pretrain", type=whole(0), default=ObjectiveConfig.ae_pretrain_steps,
                    help="first steps as a deterministic autoencoder, before the KL anneal (Li et al. 2019)")
     p.add_argument("--bag-of-words", type=real(0), default=ObjectiveConfig.bag_of_words,
@@ -255,6 +257,8 @@ def cmd_train(args):
     if args.resume and (out / "trainer_state.json").is_file():
         trainer = Trainer.resume(out, texts, config)
         trainer.trained.card["train"] = asdict(config)  # e.g. a new total number of steps
+        if args.free_bits is not None and args.free_bits != trainer.objective.free_bits:
+            change_free_bits(trainer, args.free_bits)
     else:
         model_config = dict(embed_size=args.embed, hidden_size=args.hidden, latent_size=args.latent,
                             num_layers=args.layers, rnn_type=args.rnn, dropout=args.dropout,
@@ -274,7 +278,8 @@ def cmd_train(args):
         else:
             trained = new_model(texts, model_config, args.vocab_size, args.min_freq, args.max_len, seed=args.seed)
         objective = ObjectiveConfig(kl_schedule=args.kl_schedule, kl_warmup_steps=args.kl_warmup, beta=args.beta,
-                                    word_dropout=args.word_dropout, free_bits=args.free_bits,
+                                    word_dropout=args.word_dropout,
+                                    free_bits=ObjectiveConfig.free_bits if args.free_bits is None else args.free_bits,
                                     ae_pretrain_steps=args.ae_pretrain, bag_of_words=args.bag_of_words)
         try:
             trainer = Trainer(trained, texts, objective, config)
@@ -312,6 +317,16 @@ def cmd_train(args):
         bar.close()
         log.close()
     print(f"saved {out} after {trainer.step} steps")
+
+
+def change_free_bits(trainer, free_bits):
+    """Raise or lower a resumed run's rate: its objective from now on, and a line in its card that
+    says at which step (the card's objective is the one the run ends with)."""
+    card = trainer.trained.card
+    card.setdefault("objective_changes", []).append(
+        {"after_step": trainer.step, "free_bits": {"from": trainer.objective.free_bits, "to": free_bits}})
+    trainer.objective = replace(trainer.objective, free_bits=free_bits)
+    card["objective"] = asdict(trainer.objective)
 
 
 def cmd_sample(args):
