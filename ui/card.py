@@ -78,6 +78,12 @@ def how_to_train(card):
     else:
         st.markdown("This model's card does not record its command. The full model is trained with "
                     "`python -m vae train --corpus assets/corpora/train.txt.gz --out assets/model`.")
+    for change in card.get("objective_changes") or []:  # a rate raised or lowered mid-run (train --resume --free-bits)
+        if isinstance(change, dict) and isinstance(change.get("free_bits"), dict):
+            step = change.get("after_step")
+            when = f"After step {step:,}" if isinstance(step, int) else "During training"
+            st.caption(f"{when}, free bits went from "
+                       f"{change['free_bits'].get('from')} to {change['free_bits'].get('to')} nats per dimension.")
 
 
 def describe(trained, card):
