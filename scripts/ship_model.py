@@ -45,8 +45,8 @@ def main(argv=None):
     parser.add_argument("--iw-samples", type=int, default=100)
     parser.add_argument("--samples", type=int, default=1000, help="samples per source for the sample metrics")
     parser.add_argument("--mixture-components", type=int, default=64)
-    parser.add_argument("--command", help="the one command that retrains the run, if it was resumed with more "
-                                          "steps (resume is bit-exact, so one uninterrupted run is the same)")
+    parser.add_argument("--command", help="the commands that retrain the run, where its card's own command does "
+                                          "not (a resume with a new --free-bits, a state compacted on the way)")
     parser.add_argument("--note", help="a sentence for the card's rate-distortion table: why this recipe")
     parser.add_argument("--skip-maps", action="store_true")
     args = parser.parse_args(argv)

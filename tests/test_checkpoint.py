@@ -1,3 +1,4 @@
+import copy
 import json
 import os
 import shutil
@@ -126,6 +127,18 @@ def test_a_training_state_without_moments_resumes_at_its_step_with_fresh_ones(tm
     resumed.run()
     assert resumed.step == 12 and resumed.weights_are_finite()
     assert any(not torch.equal(p, q) for p, q in zip(before, resumed.model.parameters()))
+
+
+def test_weights_beyond_fp16s_range_are_refused_and_left_as_they_are(tiny_trained, tmp_path):
+    trained, _ = tiny_trained
+    big = copy.deepcopy(trained)
+    with torch.no_grad():
+        next(big.model.parameters())[0] = 1e6
+    save_checkpoint(big, tmp_path)
+    before = (tmp_path / "model.safetensors").read_bytes()
+    with pytest.raises(CheckpointError, match="do not fit in fp16"):
+        checkpoint.store_weights_in_fp16(tmp_path)
+    assert (tmp_path / "model.safetensors").read_bytes() == before
 
 
 # atomic saves

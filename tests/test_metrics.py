@@ -55,7 +55,7 @@ def test_evaluate_reports_the_nll_under_the_fitted_mixture_when_asked(tiny_train
     trained.density = fit_latent_density(trained, SENTENCES, components=2)
     result = evaluate(trained, SENTENCES, iw_samples=10, mixture_prior=True)
     assert result["iw_nll"] == evaluate(trained, SENTENCES, iw_samples=10)["iw_nll"]  # unchanged by the option
-    # the mixture sits where the codes are, so it explains them far better than N(0, I) does
+    # fitted to these very codes, the mixture sits where they are; N(0, I) does not
     assert result["iw_nll_mixture_prior"] < result["iw_nll"]
 
 

@@ -78,12 +78,13 @@ def how_to_train(card):
     else:
         st.markdown("This model's card does not record its command. The full model is trained with "
                     "`python -m vae train --corpus assets/corpora/train.txt.gz --out assets/model`.")
-    for change in card.get("objective_changes") or []:  # a rate raised or lowered mid-run (train --resume --free-bits)
+    changes = card.get("objective_changes")  # a rate raised or lowered mid-run (train --resume --free-bits)
+    for change in changes if isinstance(changes, list) else []:
         if isinstance(change, dict) and isinstance(change.get("free_bits"), dict):
-            step = change.get("after_step")
-            when = f"After step {step:,}" if isinstance(step, int) else "During training"
-            st.caption(f"{when}, free bits went from "
-                       f"{change['free_bits'].get('from')} to {change['free_bits'].get('to')} nats per dimension.")
+            step, free_bits = change.get("after_step"), change["free_bits"]
+            when = f"After step {step:,}" if isinstance(step, int) and not isinstance(step, bool) else "During training"
+            st.caption(f"{when}, free bits went from {number(free_bits.get('from'), 1)} to "
+                       f"{number(free_bits.get('to'), 1)} nats per dimension.")
 
 
 def describe(trained, card):
@@ -130,7 +131,7 @@ def headline(metrics, card):
              "reconstruction BLEU": recon.get("bleu"), "reconstruction token accuracy": recon.get("token_accuracy"),
              "distinct-1 of prior samples": diversity.get("distinct_1"),
              "distinct-2 of prior samples": diversity.get("distinct_2"),
-             "NLL with the fitted mixture as the prior (the model the Sample page draws from)":
+             "NLL with the fitted mixture (the Sample page's default source of codes, at spread 1) as the prior":
                  metrics.get("iw_nll_mixture_prior"),
              "NLL of the language-model baseline (the same decoder without z)":
                  baseline.get("iw_nll", baseline.get("nll"))}

@@ -57,7 +57,7 @@ def show(trained):
         st.markdown(f"**You typed:** {escape(shortened(text))}")
         if shortened(text) != text:
             with st.expander("The whole sentence"):
-                st.write(text)
+                st.markdown(escape(text))
         st.markdown(f"**The model reads back:** {escape(read_back)} "
                     + (":green-badge[:material/check: exactly]" if exact
                        else ":orange-badge[:material/warning: not what was typed]"))

@@ -391,7 +391,7 @@ def cmd_evaluate(args):
         def progress(done, total):
             bar.total = total
             bar.update(done - bar.n)
-        results = evaluate(trained, texts, args.iw_samples, seed=args.seed, progress=progress)
+        results = evaluate(trained, texts, args.iw_samples, seed=args.seed, progress=progress, mixture_prior=True)
     results["compression"] = compression(trained, texts, evaluation=results)
     if not trained.model.config.language_model:
         results["reconstruction"] = reconstruction_quality(trained, texts)  # <unk> banned, as the app decodes

@@ -18,6 +18,7 @@ import torch
 
 from .data import sorted_batches, to_batch
 from .decode import InputError, check_texts, check_whole, encode_ids, encode_texts, generate, sample_prior
+from .density import log_density
 from .model import TrainedModel, gaussian_kl, gaussian_log_density
 
 
@@ -25,9 +26,9 @@ from .model import TrainedModel, gaussian_kl, gaussian_log_density
 def evaluate(trained: TrainedModel, texts, iw_samples=100, batch_size=64, seed=0, progress=None,
              mixture_prior=False):
     """Likelihood metrics on `texts`; `progress(done, total)` after each batch. With `mixture_prior`
-    and a model with a fitted mixture, also `iw_nll_mixture_prior`: the NLL of the model the Sample
-    page draws from by default, the decoder with that mixture in place of N(0, I), from the same
-    importance samples."""
+    and a model with a fitted mixture, also `iw_nll_mixture_prior`: the NLL of the decoder with that
+    mixture (the Sample page's default source of codes, at spread 1) in place of N(0, I) as the
+    prior, from the same importance samples."""
     check_whole("iw_samples", iw_samples, 1, 10_000)
     check_whole("batch_size", batch_size, 1)
     if not any(trained.tokenizer.encode_batch(check_texts(texts), trained.max_len)):
@@ -93,10 +94,10 @@ def iw_nll(model, tokens, lengths, mu, logvar, k, chunk=50, generator=None, prio
 
     `priors`: a list of p(z), each None for N(0, I) or a fitted mixture (vae/density.py); then a list
     of estimates, one per prior, from the same samples (the decoder's pass, the costly part, is shared)."""
-    from .density import log_density  # density imports decode, which metrics imports
-
     B = tokens.size(0)
-    log_w = [[] for _ in priors or [None]]
+    listed = priors is not None
+    priors = priors if listed else [None]
+    log_w = [[] for _ in priors]
     for start in range(0, k, chunk):
         s = min(chunk, k - start)
         eps = torch.randn(s, *mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
@@ -104,14 +105,14 @@ def iw_nll(model, tokens, lengths, mu, logvar, k, chunk=50, generator=None, prio
         flat_z = z.reshape(s * B, -1)
         log_px_z = -model.reconstruction_nll(tokens.repeat(s, 1), lengths.repeat(s), flat_z).view(s, B)
         log_qz = gaussian_log_density(z, mu, logvar)
-        for weights, prior in zip(log_w, priors or [None]):
+        for weights, prior in zip(log_w, priors):
             if prior is None:
                 log_pz = gaussian_log_density(z, torch.zeros_like(z), torch.zeros_like(z))
             else:
                 log_pz = log_density(prior, z.float()).to(z.dtype)
             weights.append(log_px_z + log_pz - log_qz)
     nlls = [-(torch.logsumexp(torch.cat(w), dim=0) - math.log(k)) for w in log_w]
-    return nlls if priors is not None else nlls[0]
+    return nlls if listed else nlls[0]
 
 
 def mutual_information(mu, logvar, chunk=256, generator=None):

@@ -95,8 +95,6 @@ def quality_report(trained: TrainedModel, test_texts, lm: TrainedModel = None, t
         report["bars"].update(sample_lm_perplexity_ratio=defaults["lm_perplexity"] / lm_real,
                               sample_distinct_2=defaults["distinct_2"], sample_empty=defaults["empty"],
                               iw_nll_gap_to_lm=report["likelihood"]["iw_nll"] - lm_nll)
-        if "iw_nll_mixture_prior" in report["likelihood"]:  # shown beside the bar, which stays on N(0, I)
-            report["iw_nll_gap_to_lm_mixture_prior"] = report["likelihood"]["iw_nll_mixture_prior"] - lm_nll
         if "mixture" in report["samples"]:
             report["mixture_sample_lm_perplexity_ratio"] = report["samples"]["mixture"]["lm_perplexity"] / lm_real
         report["sample_settings"] = [
