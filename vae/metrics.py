@@ -38,7 +38,8 @@ def evaluate(trained: TrainedModel, texts, iw_samples=100, batch_size=64, seed=0
     generator = torch.Generator(device=model.device).manual_seed(seed)  # its own: threads may evaluate at once
     ids_list = [x for x in trained.tokenizer.encode_batch(texts, trained.max_len) if x]
     mixture = trained.density if mixture_prior and not (cfg.autoencoder or cfg.language_model) else None
-    totals = {"recon": 0.0, "kl": 0.0, "iw_nll": 0.0, **({"iw_nll_mixture_prior": 0.0} if mixture else {})}
+    priors = {"iw_nll": None, **({"iw_nll_mixture_prior": mixture} if mixture is not None else {})}
+    totals = {"recon": 0.0, "kl": 0.0, **dict.fromkeys(priors, 0.0)}
     num_tokens, all_mu, all_logvar = 0, [], []
     kl_per_dim = torch.zeros(cfg.latent_size)
     batches = sorted_batches([len(x) for x in ids_list], batch_size)
@@ -51,12 +52,10 @@ def evaluate(trained: TrainedModel, texts, iw_samples=100, batch_size=64, seed=0
         if cfg.language_model:  # no latent: the NLL is exact
             totals["iw_nll"] += out["recon"].sum().item()
         elif not cfg.autoencoder:  # an AE defines no density, so it has no NLL
-            priors = [None] + ([mixture] if mixture else [])
             nlls = iw_nll(model, tokens, lengths, out["mu"], out["logvar"], iw_samples, generator=generator,
-                          priors=priors)
-            totals["iw_nll"] += nlls[0].sum().item()
-            if mixture:
-                totals["iw_nll_mixture_prior"] += nlls[1].sum().item()
+                          priors=list(priors.values()))
+            for name, nll in zip(priors, nlls):
+                totals[name] += nll.sum().item()
         num_tokens += int(lengths.sum())
         all_mu.append(out["mu"].float().cpu())
         all_logvar.append(out["logvar"].float().cpu())
