@@ -19,8 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain s
 from vae.checkpoint import load_model  # noqa: E402
 from vae.data import parse_corpus  # noqa: E402
 from vae.decode import encode_texts  # noqa: E402
-from vae.latent_map import (UMAP_DEFAULTS, bytes_fingerprint, map_path, save_map, stored_codes,  # noqa: E402
-                            weights_fingerprint)
+from vae.latent_map import UMAP_DEFAULTS, bytes_fingerprint, map_path, save_map, stored_codes, weights_fingerprint  # noqa: E402
 from vae.paths import CORPORA, default_model  # noqa: E402
 from vae.projection import project  # noqa: E402
 

@@ -22,7 +22,8 @@ def full_card():
         "steps": 300, "initial_steps": 2000,
         "objective": {"free_bits": 2.0},
         "objective_changes": [{"after_step": 1500, "free_bits": {"from": 1.0, "to": 2.0}}, 3, {"free_bits": 7}],
-        "test_metrics": {"iw_nll": 41.5, "iw_nll_mixture_prior": 37.25, "ppl": 88.2, "kl": 16.25, "active_units": 8, "latent_size": 8,
+        "test_metrics": {"iw_nll": 41.5, "iw_nll_mixture_prior": 37.25, "ppl": 88.2, "kl": 16.25, "active_units": 8,
+                         "latent_size": 8,
                          "elbo": -45.0, "recon": 28.75, "mi": 2.5, "mi_upper_bound": 15.0,
                          "mi_estimator": "He et al. 2019 over all 10 sentences",
                          "kl_per_dim": [2.0, 2.1, 2.0, 2.5, 2.0, 1.9, 2.0, 1.75],
@@ -69,5 +70,7 @@ def test_the_card_shows_bars_trade_off_kl_per_dimension_and_samples(tiny_model_d
     text = "\n".join(e.value for e in [*at.markdown, *at.caption])
     assert "a prior sample ." in text and "a mixture sample ." in text and "Free bits 2 won." in text
     assert "2,000 training steps, then 300 more fine-tuning it" in text
-    assert "After step 1,500, free bits went from 1.0 to 2.0 nats per dimension." in text  # a broken entry is skipped
-    assert "NLL with the fitted mixture (the Sample page's default source of codes, at spread 1) as the prior: 37.250" in text
+    # a broken entry is skipped
+    assert "After step 1,500, free bits went from 1.0 to 2.0 nats per dimension." in text
+    assert ("NLL with the fitted mixture (the Sample page's default source of codes, at spread 1) as the prior: "
+            "37.250") in text

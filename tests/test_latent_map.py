@@ -10,8 +10,7 @@ import torch
 from conftest import ROOT, SENTENCES
 from safetensors.numpy import save_file
 
-from vae.latent_map import (bytes_fingerprint, load_map, map_csv, map_path, save_map, stored_codes,
-                            weights_fingerprint)
+from vae.latent_map import bytes_fingerprint, load_map, map_csv, map_path, save_map, stored_codes, weights_fingerprint
 from vae.projection import N_EPOCHS
 
 
