@@ -229,3 +229,19 @@ def test_the_splits_share_no_sentence_and_hold_no_reserved_one(tmp_path):
     assert len(splits["test"]) == len(splits["valid"]) == bc.TATOEBA_HELDOUT
     assert sum(map(len, splits.values())) == 7000  # the case variant of sentence 5 counted once
     assert (tmp_path / "train.txt.gz").is_file() and (tmp_path / "sentence_kinds.csv").is_file()
+
+
+def test_classroom_phrases_leave_a_map_row_out_as_whole_words_only():
+    rows = [("My little sister gave me the finger!", "exclamation"), ("That's pure BS!", "exclamation"),
+            ("Follow the finger-post to the village.", "statement"), ("The cock crew at dawn.", "statement"),
+            ("She bought a bracelet.", "statement")]
+    assert bc.for_the_classroom(rows) == rows[2:]  # a hyphen is not "the finger", "bra" is not "bracelet"
+
+
+def test_no_committed_map_row_holds_a_classroom_phrase():
+    import csv
+
+    for name in ("sentence_kinds", "by_source", "by_author", "wordnet_topics", "bible_books"):
+        with open(ROOT / "assets" / "corpora" / f"{name}.csv", encoding="utf-8") as f:
+            rows = [(r["text"], r["label"]) for r in csv.DictReader(f)]
+        assert bc.for_the_classroom(rows) == rows, name

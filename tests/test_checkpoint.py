@@ -96,21 +96,44 @@ def test_a_compacted_training_state_resumes_and_trains_on_close_to_the_full_one(
         torch.testing.assert_close(p, q, atol=1e-2, rtol=0)  # near (lr 1e-2 here), not bit for bit
 
 
-def test_weights_stored_in_fp16_load_as_fp32_with_the_same_outputs_to_fp16_precision(tiny_trained, tmp_path):
+def test_weights_stored_in_int8_load_as_fp32_within_half_a_scale_step(tiny_trained, tmp_path):
     trained, _ = tiny_trained
     save_checkpoint(trained, tmp_path)
     before = (tmp_path / "model.safetensors").stat().st_size
-    checkpoint.store_weights_in_fp16(tmp_path)
-    assert (tmp_path / "model.safetensors").stat().st_size < 0.6 * before
+    checkpoint.store_weights_in_int8(tmp_path)
+    assert (tmp_path / "model.safetensors").stat().st_size < 0.4 * before
     loaded = load_model(tmp_path, device="cpu")  # the step stamped on the file still matches the config
     for p, q in zip(trained.model.parameters(), loaded.model.parameters()):
         assert q.dtype == torch.float32
-        torch.testing.assert_close(q, p.detach().half().float(), rtol=0, atol=0)
+        if p.dim() == 2:
+            step = p.detach().abs().amax(dim=1, keepdim=True) / 127
+            assert ((q - p.detach()).abs() <= (0.5 + 127 * 2**-11) * step + 3.1e-5).all()
+        else:
+            torch.testing.assert_close(q, p.detach().half().float(), rtol=0, atol=0)
     tokens, lengths = to_batch(trained.tokenizer.encode_batch(SENTENCES[:4]))
     z = torch.randn(4, trained.model.config.latent_size)
     with torch.no_grad():
         torch.testing.assert_close(loaded.model.reconstruction_nll(tokens, lengths, z),
-                                   trained.model.reconstruction_nll(tokens, lengths, z), rtol=1e-2, atol=1e-2)
+                                   trained.model.reconstruction_nll(tokens, lengths, z), rtol=2e-2, atol=2e-2)
+
+
+def test_int8_weights_saved_again_and_stored_again_come_out_the_same_bytes(tiny_trained, tmp_path):
+    trained, _ = tiny_trained
+    save_checkpoint(trained, tmp_path / "a")
+    checkpoint.store_weights_in_int8(tmp_path / "a")
+    save_checkpoint(load_model(tmp_path / "a", device="cpu"), tmp_path / "b")  # as ship_model.py does
+    checkpoint.store_weights_in_int8(tmp_path / "b")
+    assert (tmp_path / "a" / "model.safetensors").read_bytes() == (tmp_path / "b" / "model.safetensors").read_bytes()
+
+
+def test_an_int8_matrix_without_its_scale_is_refused_with_a_message(tiny_trained, tmp_path):
+    trained, _ = tiny_trained
+    save_checkpoint(trained, tmp_path)
+    checkpoint.store_weights_in_int8(tmp_path)
+    checkpoint.rewrite_tensors(tmp_path, "model.safetensors",
+                               lambda tensors: {k: v for k, v in tensors.items() if k != "embedding.weight:scale"})
+    with pytest.raises(CheckpointError, match="int8 without its scale"):
+        load_model(tmp_path, device="cpu")
 
 
 def test_a_training_state_without_moments_resumes_at_its_step_with_fresh_ones(tmp_path):
@@ -129,15 +152,15 @@ def test_a_training_state_without_moments_resumes_at_its_step_with_fresh_ones(tm
     assert any(not torch.equal(p, q) for p, q in zip(before, resumed.model.parameters()))
 
 
-def test_weights_beyond_fp16s_range_are_refused_and_left_as_they_are(tiny_trained, tmp_path):
+def test_weights_holding_nan_are_refused_for_int8_and_left_as_they_are(tiny_trained, tmp_path):
     trained, _ = tiny_trained
-    big = copy.deepcopy(trained)
+    bad = copy.deepcopy(trained)
     with torch.no_grad():
-        next(big.model.parameters())[0] = 1e6
-    save_checkpoint(big, tmp_path)
+        next(bad.model.parameters())[0] = float("nan")
+    save_checkpoint(bad, tmp_path)
     before = (tmp_path / "model.safetensors").read_bytes()
-    with pytest.raises(CheckpointError, match="do not fit in fp16"):
-        checkpoint.store_weights_in_fp16(tmp_path)
+    with pytest.raises(CheckpointError, match="holds NaN or inf"):
+        checkpoint.store_weights_in_int8(tmp_path)
     assert (tmp_path / "model.safetensors").read_bytes() == before
 
 

@@ -14,15 +14,16 @@ from .decode import encode_texts
 
 
 def fit_latent_density(trained, texts, components=32, seed=0, max_sentences=50_000):
-    """Fit a full-covariance Gaussian mixture to the posterior means of `texts`; returns its tensors."""
+    """Fit a full-covariance Gaussian mixture to the posterior means of `texts`; returns its tensors,
+    rounded to fp16 as a checkpoint stores them (so what is measured is what ships)."""
     from sklearn.mixture import GaussianMixture  # imported here: only fitting needs scikit-learn
 
     mu = encode_texts(trained, texts[:max_sentences]).double().numpy()
     gmm = GaussianMixture(components, covariance_type="full", random_state=seed, reg_covar=1e-4)
     gmm.fit(mu)
-    return {"weights": torch.from_numpy(gmm.weights_).float(),
-            "means": torch.from_numpy(gmm.means_).float(),
-            "scale_tril": torch.linalg.cholesky(torch.from_numpy(gmm.covariances_)).float()}
+    tensors = {"weights": torch.from_numpy(gmm.weights_), "means": torch.from_numpy(gmm.means_),
+               "scale_tril": torch.linalg.cholesky(torch.from_numpy(gmm.covariances_))}
+    return {name: value.half().float() for name, value in tensors.items()}
 
 
 def sample_density(density, n, generator, device, spread=1.0):
