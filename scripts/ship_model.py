@@ -99,7 +99,7 @@ def main(argv=None):
         card["command"] = args.command
     card["shipped_with"] = "python scripts/ship_model.py " + " ".join(argv if argv is not None else sys.argv[1:])
     save_checkpoint(trained, out)  # the same weights, now with the mixture and the card
-    store_weights_in_int8(out)  # save_checkpoint writes fp32 holding the int8 values: stored again, they come out the same
+    store_weights_in_int8(out)  # save_checkpoint wrote fp32 holding int8 values: stored again, the same bytes
     print(json.dumps({k: card[k] for k in ("bars", "bars_met", "baseline_lm", "samples", "interpolations")},
                      indent=2))
     if not args.skip_maps:
