@@ -32,6 +32,17 @@ def test_train_writes_a_checkpoint_and_resumes(corpus, tmp_path):
     assert len((out / "train_log.jsonl").read_text().splitlines()) == 4
 
 
+def test_a_resumed_runs_card_holds_every_command_that_trained_it(corpus, tmp_path):
+    out = tmp_path / "model"
+    args = ["train", "--corpus", str(corpus), "--out", str(out), "--embed", "16", "--hidden", "32",
+            "--latent", "4", "--min-freq", "1", "--batch-size", "10", "--save-every", "10"]
+    assert main(args + ["--steps", "10"]) == 0
+    assert main(args + ["--steps", "14", "--resume", "--lr-schedule", "cosine", "--lr-min", "0.0001"]) == 0
+    first, resumed = json.loads((out / "card.json").read_text())["command"].split(" && ")
+    assert first.startswith("python -m vae train") and first.endswith("--steps 10")
+    assert resumed.endswith("--steps 14 --resume --lr-schedule cosine --lr-min 0.0001")
+
+
 def test_a_resumed_run_can_change_its_free_bits_and_its_card_says_when(corpus, tmp_path):
     out = tmp_path / "model"
     args = ["train", "--corpus", str(corpus), "--out", str(out), "--embed", "16", "--hidden", "32",

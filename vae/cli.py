@@ -257,6 +257,9 @@ def cmd_train(args):
     if args.resume and (out / "trainer_state.json").is_file():
         trainer = Trainer.resume(out, texts, config)
         trainer.trained.card["train"] = asdict(config)  # e.g. a new total number of steps
+        # the card's command retrains the run: every resume adds its own (a new --steps, --lr-schedule...)
+        card = trainer.trained.card
+        card["command"] = " && ".join(c for c in (card.get("command"), args.command_line) if c)
         if args.free_bits is not None and args.free_bits != trainer.objective.free_bits:
             change_free_bits(trainer, args.free_bits)
     else:
