@@ -317,7 +317,8 @@ def is_clean(text):
 def for_the_classroom(rows):
     """The (text, label) rows of a labelled map without CLASSROOM_PHRASES. Applied after the rows are
     drawn, so the draws, and every file drawn after them, stay as they were."""
-    phrase = re.compile(r"\b(?:" + "|".join(map(re.escape, CLASSROOM_PHRASES)) + r")\b", re.IGNORECASE)
+    # whole words, and a hyphen joins words: "finger-post" and "pee-wee" are not the phrases
+    phrase = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, CLASSROOM_PHRASES)) + r")(?![\w-])", re.IGNORECASE)
     return [(text, label) for text, label in rows if not phrase.search(text)]
 
 

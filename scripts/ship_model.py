@@ -47,7 +47,7 @@ def main(argv=None):
     parser.add_argument("--samples", type=int, default=1000, help="samples per source for the sample metrics")
     parser.add_argument("--mixture-components", type=int, default=64)
     parser.add_argument("--command", help="the commands that retrain the run, where its card's own command does "
-                                          "not (a resume with a new --free-bits, a state compacted on the way)")
+                                          "not (resumed before the card kept every command; a state compacted)")
     parser.add_argument("--note", help="a sentence for the card's rate-distortion table: why this recipe")
     parser.add_argument("--skip-maps", action="store_true")
     args = parser.parse_args(argv)
@@ -58,7 +58,7 @@ def main(argv=None):
     for name in (*FILES, "train_log.jsonl"):
         shutil.copy2(run / name, out / name)
     store_weights_in_int8(out)
-    trained = load_model(out)  # fp32 parameters holding the int8 values: what users will load
+    trained = load_model(out)  # fp32 parameters holding the dequantized int8 values: what users load
     test = read_corpus(CORPORA / "test.txt.gz").texts
     train = read_corpus(CORPORA / "train.txt.gz").texts
 
@@ -99,7 +99,7 @@ def main(argv=None):
         card["command"] = args.command
     card["shipped_with"] = "python scripts/ship_model.py " + " ".join(argv if argv is not None else sys.argv[1:])
     save_checkpoint(trained, out)  # the same weights, now with the mixture and the card
-    store_weights_in_int8(out)  # save_checkpoint wrote fp32 holding int8 values: stored again, the same bytes
+    store_weights_in_int8(out)  # save_checkpoint wrote them dequantized: stored again, the same bytes
     print(json.dumps({k: card[k] for k in ("bars", "bars_met", "baseline_lm", "samples", "interpolations")},
                      indent=2))
     if not args.skip_maps:

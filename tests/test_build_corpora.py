@@ -233,9 +233,10 @@ def test_the_splits_share_no_sentence_and_hold_no_reserved_one(tmp_path):
 
 def test_classroom_phrases_leave_a_map_row_out_as_whole_words_only():
     rows = [("My little sister gave me the finger!", "exclamation"), ("That's pure BS!", "exclamation"),
-            ("Follow the finger-post to the village.", "statement"), ("The cock crew at dawn.", "statement"),
-            ("She bought a bracelet.", "statement")]
-    assert bc.for_the_classroom(rows) == rows[2:]  # a hyphen is not "the finger", "bra" is not "bracelet"
+            ("He gave me the finger-post to the village.", "statement"), ("The cock crew at dawn.", "statement"),
+            ("She bought a bracelet.", "statement"), ("The bra-ket notation.", "statement")]
+    # a hyphen joins words ("the finger-post" is not "the finger"), and "bra" is not "bracelet"
+    assert bc.for_the_classroom(rows) == rows[2:]
 
 
 def test_no_committed_map_row_holds_a_classroom_phrase():

@@ -41,6 +41,8 @@ def test_a_resumed_runs_card_holds_every_command_that_trained_it(corpus, tmp_pat
     first, resumed = json.loads((out / "card.json").read_text())["command"].split(" && ")
     assert first.startswith("python -m vae train") and first.endswith("--steps 10")
     assert resumed.endswith("--steps 14 --resume --lr-schedule cosine --lr-min 0.0001")
+    assert main(args + ["--steps", "14", "--resume", "--lr-schedule", "cosine", "--lr-min", "0.0001"]) == 0
+    assert json.loads((out / "card.json").read_text())["command"] == f"{first} && {resumed}"  # continued, not new
 
 
 def test_a_resumed_run_can_change_its_free_bits_and_its_card_says_when(corpus, tmp_path):

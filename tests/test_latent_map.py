@@ -46,6 +46,13 @@ def test_a_map_saved_with_fp16_codes_before_int8_still_loads(tmp_path):
     np.testing.assert_array_equal(saved["mu"], mu.astype(np.float32))
 
 
+def test_a_map_whose_int8_codes_lost_their_scales_is_computed_live(tmp_path):
+    path = tmp_path / "x.safetensors"
+    save_file({"mu": np.ones((3, 4), np.int8), "umap": np.zeros((3, 2), np.float32)}, str(path),
+              metadata={"weights": "w", "corpus": "c", "n_neighbors": "15", "min_dist": "0.1", "n_epochs": "200"})
+    assert load_map(path, weights="w", corpus="c") is None
+
+
 def test_a_map_saved_before_its_layout_epochs_were_recorded_says_so(tmp_path):
     path = tmp_path / "x.safetensors"  # what an older save_map wrote: no n_epochs
     save_file({"mu": np.zeros((2, 3), np.float32), "umap": np.zeros((2, 2), np.float32)}, str(path),

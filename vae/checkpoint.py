@@ -28,13 +28,12 @@ from safetensors.torch import load_file, save_file
 from safetensors.torch import save_model as save_weights
 
 from .model import DeviceError, ModelConfig, SentenceVAE, TrainedModel, pick_device
-from .quantize import dequantize_rows, quantize_rows
+from .quantize import SCALE_SUFFIX, packed, unpacked
 from .tokenizer import WordTokenizer
 
 FORMAT = "text-vae/1"
 FILES = ("model.safetensors", "config.json", "tokenizer.json", "card.json")
 DENSITY_FILE = "density.safetensors"
-SCALE_SUFFIX = ":scale"  # an int8 matrix's row scales (store_weights_in_int8); ":" is in no parameter name
 STAGING = ".saving"  # a save in progress; moved in once STAGED marks it complete
 STAGED = "COMPLETE"
 MAX_LEN = 500  # longest sentence a checkpoint may ask for, in words
@@ -62,7 +61,7 @@ def save_checkpoint(trained: TrainedModel, path, extra=None):
     }
     if trained.density is not None:
         # fp16: half the bytes (issue 17's history budget); fit_latent_density already rounds to it
-        tensors = {k: v.half().contiguous() for k, v in trained.density.items()}
+        tensors = {k: fp16_or_refused(f"the mixture's {k}", v).contiguous() for k, v in trained.density.items()}
         writers[DENSITY_FILE] = lambda p: save_file(tensors, str(p), metadata=stamp)
     write_atomically(path, writers)
 
@@ -135,37 +134,43 @@ def store_weights_in_int8(path):
     values back, so the model computes in fp32 on weights within half a scale step of the trained ones.
     Measured on the 28,000-step Tatoeba model against its fp16 weights, on the everyday list and 1,500
     test sentences: 1,142 of 1,572 read back where fp16 read back 1,146, and 1,525 decoded the same
-    sentence. Weights that hold NaN or inf are refused and left as they are."""
+    sentence. Weights that hold NaN or inf, or that fp16 cannot hold, and weights already stored in
+    int8 are refused and left as they are."""
     def shrink(tensors):
+        if any(name.endswith(SCALE_SUFFIX) for name in tensors):
+            raise CheckpointError(f"{path}: the weights are already stored in int8; left as they are")
         stored = {}
         for name, value in tensors.items():
-            if value.dtype.is_floating_point and not value.float().isfinite().all():
-                raise CheckpointError(f"{path}: {name} holds NaN or inf; the weights are left as they are")
-            if value.dtype.is_floating_point and value.dim() == 2:
-                stored[name], stored[name + SCALE_SUFFIX] = quantize_rows(value)
-            elif value.dtype.is_floating_point:
-                stored[name] = value.half()
-            else:
-                stored[name] = value
+            try:
+                if value.dtype.is_floating_point and value.dim() == 2:
+                    stored.update(packed(name, value))
+                elif value.dtype.is_floating_point:
+                    stored[name] = fp16_or_refused(name, value)
+                else:
+                    stored[name] = value
+            except ValueError as e:
+                raise CheckpointError(f"{path}: {name}: {e}; the weights are left as they are") from None
         return stored
 
     rewrite_tensors(path, "model.safetensors", shrink)
 
 
+def fp16_or_refused(name, value):
+    """value in fp16; ValueError for NaN, inf or a value beyond fp16's range (65,504)."""
+    half = value.half()
+    if not half.isfinite().all():
+        raise ValueError(f"{name} holds NaN or inf, or values beyond fp16's range")
+    return half
+
+
 def read_weights(file) -> dict:
-    """A model.safetensors as fp32 tensors by parameter name: fp32 and fp16 files as they are (loading
-    casts), int8 ones (store_weights_in_int8) multiplied back by their scales."""
+    """A model.safetensors as tensors by parameter name, for Module.load_state_dict (which casts fp16
+    into the fp32 parameters): int8 matrices (store_weights_in_int8) multiplied back by their scales."""
     tensors = load_file(str(file))
-    weights = {}
-    for name, value in tensors.items():
-        if name.endswith(SCALE_SUFFIX):
-            continue
-        if value.dtype == torch.int8:
-            if name + SCALE_SUFFIX not in tensors:
-                raise CheckpointError(f"{file}: {name} is int8 without its scale")
-            value = dequantize_rows(value, tensors[name + SCALE_SUFFIX])
-        weights[name] = value
-    return weights
+    try:
+        return {name: unpacked(tensors, name) for name in tensors if not name.endswith(SCALE_SUFFIX)}
+    except ValueError as e:
+        raise CheckpointError(f"{file}: {e}") from None
 
 
 def rewrite_tensors(path, name, transform):

@@ -259,7 +259,9 @@ def cmd_train(args):
         trainer.trained.card["train"] = asdict(config)  # e.g. a new total number of steps
         # the card's command retrains the run: every resume adds its own (a new --steps, --lr-schedule...)
         card = trainer.trained.card
-        card["command"] = " && ".join(c for c in (card.get("command"), args.command_line) if c)
+        commands = card["command"].split(" && ") if card.get("command") else []
+        if not commands or commands[-1] != args.command_line:  # the same command again: a run continued
+            card["command"] = " && ".join([*commands, args.command_line])
         if args.free_bits is not None and args.free_bits != trainer.objective.free_bits:
             change_free_bits(trainer, args.free_bits)
     else:

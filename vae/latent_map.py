@@ -1,8 +1,8 @@
 """Latent maps: fingerprints, the precomputed maps shipped with a model, and the CSV export.
 
 A shipped corpus's map is computed once by `scripts/precompute_maps.py` and saved next to the model
-as `maps/<corpus>.safetensors`: the posterior means `mu` (N, latent; int8 rows, `mu_scale` their
-scales) and the UMAP coordinates
+as `maps/<corpus>.safetensors`: the posterior means `mu` (N, latent; int8 rows with their scales,
+vae/quantize.py) and the UMAP coordinates
 `umap` (N, 2), with the fingerprints of the weights and of the corpus file in the metadata. A file
 whose fingerprints do not match the model and corpus in use is stale and is ignored.
 (safetensors rather than pickle: loading cannot run code.)
@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors import safe_open
-from safetensors.numpy import save_file
+from safetensors.torch import save_file
 
 from .data import safe_cell
 from .projection import N_EPOCHS
-from .quantize import dequantize_rows, quantize_rows, rounded_rows
+from .quantize import packed, rounded_rows, unpacked
 
 MAPS_DIR = "maps"
 UMAP_DEFAULTS = {"n_neighbors": 15, "min_dist": 0.1}
@@ -58,8 +58,8 @@ def save_map(path, mu, umap_xy, *, weights: str, corpus: str, n_neighbors: int, 
     rest are the UMAP settings that reproduce its coordinates."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    values, scale = quantize_rows(torch.as_tensor(np.asarray(mu, dtype=np.float32)))  # see stored_codes
-    tensors = {"mu": values.numpy(), "mu_scale": scale.numpy(), "umap": np.ascontiguousarray(umap_xy, dtype=np.float32)}
+    tensors = {**packed("mu", torch.as_tensor(np.asarray(mu, dtype=np.float32))),  # see stored_codes
+               "umap": torch.as_tensor(np.ascontiguousarray(umap_xy, dtype=np.float32))}
     metadata = {"weights": weights, "corpus": corpus, "n_neighbors": str(n_neighbors), "min_dist": str(min_dist),
                 "n_epochs": str(n_epochs)}
     save_file(tensors, str(path), metadata=metadata)
@@ -70,14 +70,13 @@ def load_map(path, *, weights: str, corpus: str):
     saved before it was recorded), or None when there is none, it is unreadable, or it was made from
     other weights or another corpus file."""
     try:
-        with safe_open(str(path), framework="np") as f:
+        with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
             if meta.get("weights") != weights or meta.get("corpus") != corpus:
                 return None
-            mu = f.get_tensor("mu")
-            if "mu_scale" in f.keys():  # int8 rows; maps saved before 2026-12-02 hold fp16
-                mu = dequantize_rows(torch.from_numpy(mu), torch.from_numpy(f.get_tensor("mu_scale"))).numpy()
-            return {"mu": mu.astype(np.float32), "umap": f.get_tensor("umap"),
+            tensors = {name: f.get_tensor(name) for name in f.keys()}
+            mu = unpacked(tensors, "mu")  # int8 rows; maps saved before 2026-12-02 hold fp16
+            return {"mu": mu.float().numpy(), "umap": tensors["umap"].float().numpy(),
                     "n_neighbors": int(meta["n_neighbors"]), "min_dist": float(meta["min_dist"]),
                     "n_epochs": int(meta["n_epochs"]) if "n_epochs" in meta else None}
     except Exception:  # missing, truncated or foreign file: compute the map live instead
