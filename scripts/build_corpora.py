@@ -297,6 +297,9 @@ WORD = re.compile(r"\w+(?:'\w+)?")
 # the blocklist: its words would also take the King James Bible's "naked" and Austen's "your own sex".
 CLASSROOM_PHRASES = """bs|like pee|gave me the finger|masturbation|making babies|sucks|semen|half-assed|screwed
 |bra|your behind|gave herself|gets off on|arouses|strips|pornographic|damn|pissed|bitch""".replace("\n", "").split("|")
+# whole words, and a hyphen joins words: "finger-post" and "pee-wee" are not the phrases
+CLASSROOM_PATTERN = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, CLASSROOM_PHRASES)) + r")(?![\w-])",
+                               re.IGNORECASE)
 
 
 def normalised(text):
@@ -317,9 +320,7 @@ def is_clean(text):
 def for_the_classroom(rows):
     """The (text, label) rows of a labelled map without CLASSROOM_PHRASES. Applied after the rows are
     drawn, so the draws, and every file drawn after them, stay as they were."""
-    # whole words, and a hyphen joins words: "finger-post" and "pee-wee" are not the phrases
-    phrase = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, CLASSROOM_PHRASES)) + r")(?![\w-])", re.IGNORECASE)
-    return [(text, label) for text, label in rows if not phrase.search(text)]
+    return [(text, label) for text, label in rows if not CLASSROOM_PATTERN.search(text)]
 
 
 def sentence_kind(text):
