@@ -21,7 +21,8 @@ def full_card():
         "command": "python -m vae train --corpus tiny.txt --out model",
         "steps": 300, "initial_steps": 2000,
         "objective": {"free_bits": 2.0},
-        "objective_changes": [{"after_step": 1500, "free_bits": {"from": 1.0, "to": 2.0}}, 3, {"free_bits": 7}],
+        "objective_changes": [{"after_step": 1500, "free_bits": {"from": 1.0, "to": 2.0}}, 3, {"free_bits": 7},
+                              {"after_step": 2000, "word_deletion": {"from": 0.0, "to": 0.3}}],
         "test_metrics": {"iw_nll": 41.5, "iw_nll_mixture_prior": 37.25, "ppl": 88.2, "kl": 16.25, "active_units": 8,
                          "latent_size": 8,
                          "elbo": -45.0, "recon": 28.75, "mi": 2.5, "mi_upper_bound": 15.0,
@@ -72,5 +73,6 @@ def test_the_card_shows_bars_trade_off_kl_per_dimension_and_samples(tiny_model_d
     assert "2,000 training steps, then 300 more fine-tuning it" in text
     # a broken entry is skipped
     assert "After step 1,500, free bits went from 1.0 to 2.0 nats per dimension." in text
+    assert "After step 2,000, the encoder's word deletion went from 0.0 to 0.3." in text
     assert ("NLL with the fitted mixture (the Sample page's default source of codes, at spread 1) as the prior: "
             "37.250") in text

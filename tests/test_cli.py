@@ -60,6 +60,18 @@ def test_a_resumed_run_can_change_its_free_bits_and_its_card_says_when(corpus, t
     assert load_model(out).card["objective_changes"] == card["objective_changes"]
 
 
+def test_word_deletion_is_a_training_flag_and_a_resumed_run_can_change_it(corpus, tmp_path):
+    out = tmp_path / "model"
+    args = ["train", "--corpus", str(corpus), "--out", str(out), "--embed", "16", "--hidden", "32",
+            "--latent", "4", "--min-freq", "1", "--batch-size", "10", "--save-every", "10"]
+    assert main(args + ["--steps", "10", "--word-deletion", "0.3"]) == 0
+    assert json.loads((out / "trainer_state.json").read_text())["objective"]["word_deletion"] == 0.3
+    assert main(args + ["--steps", "14", "--resume", "--word-deletion", "0.1"]) == 0
+    card = json.loads((out / "card.json").read_text())
+    assert card["objective"]["word_deletion"] == 0.1
+    assert card["objective_changes"] == [{"after_step": 10, "word_deletion": {"from": 0.3, "to": 0.1}}]
+
+
 def test_train_init_from_starts_at_a_checkpoints_weights_with_a_new_dropout(corpus, tiny_model_dir, tmp_path):
     out = tmp_path / "tuned"
     assert main(["train", "--corpus", str(corpus), "--out", str(out), "--init-from", str(tiny_model_dir),

@@ -78,13 +78,17 @@ def how_to_train(card):
     else:
         st.markdown("This model's card does not record its command. The full model is trained with "
                     "`python -m vae train --corpus assets/corpora/train.txt.gz --out assets/model`.")
-    changes = card.get("objective_changes")  # a rate raised or lowered mid-run (train --resume --free-bits)
+    # a rate or a word deletion changed mid-run (train --resume --free-bits / --word-deletion)
+    changes = card.get("objective_changes")
+    knobs = {"free_bits": ("free bits", " nats per dimension"), "word_deletion": ("the encoder's word deletion", "")}
     for change in changes if isinstance(changes, list) else []:
-        if isinstance(change, dict) and isinstance(change.get("free_bits"), dict):
-            step, free_bits = change.get("after_step"), change["free_bits"]
-            when = f"After step {step:,}" if isinstance(step, int) and not isinstance(step, bool) else "During training"
-            st.caption(f"{when}, free bits went from {number(free_bits.get('from'), 1)} to "
-                       f"{number(free_bits.get('to'), 1)} nats per dimension.")
+        for name, (label, unit) in knobs.items():
+            if isinstance(change, dict) and isinstance(change.get(name), dict):
+                step, values = change.get("after_step"), change[name]
+                when = (f"After step {step:,}" if isinstance(step, int) and not isinstance(step, bool)
+                        else "During training")
+                st.caption(f"{when}, {label} went from {number(values.get('from'), 1)} to "
+                           f"{number(values.get('to'), 1)}{unit}.")
 
 
 def describe(trained, card):

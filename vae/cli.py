@@ -173,6 +173,9 @@ def build_parser():
     p.add_argument("--free-bits", type=real(0), default=None,
                    help=f"nats per latent dimension (default {ObjectiveConfig.free_bits:g}); with --resume, "
                         "changes the rate from the next step on, recorded in the card")
+    p.add_argument("--word-deletion", type=real(0, 1, high_open=True), default=None,
+                   help="probability of deleting each word the encoder reads (Shen et al. 2020; default "
+                        f"{ObjectiveConfig.word_deletion:g}); with --resume, changes it from the next step on")
     p.add_argument("--ae-pretrain", type=whole(0), default=ObjectiveConfig.ae_pretrain_steps,
                    help="first steps as a deterministic autoencoder, before the KL anneal (Li et al. 2019)")
     p.add_argument("--bag-of-words", type=real(0), default=ObjectiveConfig.bag_of_words,
@@ -262,8 +265,10 @@ def cmd_train(args):
         commands = card["command"].split(" && ") if card.get("command") else []
         if not commands or commands[-1] != args.command_line:  # the same command again: a run continued
             card["command"] = " && ".join([*commands, args.command_line])
-        if args.free_bits is not None and args.free_bits != trainer.objective.free_bits:
-            change_free_bits(trainer, args.free_bits)
+        for name in ("free_bits", "word_deletion"):
+            value = getattr(args, name)
+            if value is not None and value != getattr(trainer.objective, name):
+                change_objective(trainer, name, value)
     else:
         model_config = dict(embed_size=args.embed, hidden_size=args.hidden, latent_size=args.latent,
                             num_layers=args.layers, rnn_type=args.rnn, dropout=args.dropout,
@@ -285,7 +290,8 @@ def cmd_train(args):
         objective = ObjectiveConfig(kl_schedule=args.kl_schedule, kl_warmup_steps=args.kl_warmup, beta=args.beta,
                                     word_dropout=args.word_dropout,
                                     free_bits=ObjectiveConfig.free_bits if args.free_bits is None else args.free_bits,
-                                    ae_pretrain_steps=args.ae_pretrain, bag_of_words=args.bag_of_words)
+                                    ae_pretrain_steps=args.ae_pretrain, bag_of_words=args.bag_of_words,
+                                    word_deletion=args.word_deletion or 0.0)
         try:
             trainer = Trainer(trained, texts, objective, config)
         except ValueError as e:  # a corpus with nothing to learn from
@@ -324,13 +330,13 @@ def cmd_train(args):
     print(f"saved {out} after {trainer.step} steps")
 
 
-def change_free_bits(trainer, free_bits):
-    """Raise or lower a resumed run's rate: its objective from now on, and a line in its card that
-    says at which step (the card's objective is the one the run ends with)."""
+def change_objective(trainer, name, value):
+    """Change one knob of a resumed run's objective (its rate, its word deletion) from now on, and
+    add a line to its card that says at which step (the card's objective is the one the run ends with)."""
     card = trainer.trained.card
     card.setdefault("objective_changes", []).append(
-        {"after_step": trainer.step, "free_bits": {"from": trainer.objective.free_bits, "to": free_bits}})
-    trainer.objective = replace(trainer.objective, free_bits=free_bits)
+        {"after_step": trainer.step, name: {"from": getattr(trainer.objective, name), "to": value}})
+    trainer.objective = replace(trainer.objective, **{name: value})
     card["objective"] = asdict(trainer.objective)
 
 

@@ -8,7 +8,9 @@
 - reconstruction from the posterior mean, decoded greedily as the app does: exact match, token
   accuracy and BLEU (sacrebleu), overall and by sentence length;
 - prior samples: distinct-1/2 (Li et al. 2016), the share copied from training data, the share of
-  empty ones, and fluency as their perplexity under a language-model baseline.
+  empty ones, and fluency as their perplexity under a language-model baseline;
+- a cheap fluency proxy for any decoded text: the share of its word bigrams never seen in the
+  training corpus (copies score 0, so it is always reported beside the share of copies).
 """
 
 import math
@@ -20,6 +22,7 @@ from .data import sorted_batches, to_batch
 from .decode import InputError, check_texts, check_whole, encode_ids, encode_texts, generate, sample_prior
 from .density import log_density
 from .model import TrainedModel, gaussian_kl, gaussian_log_density
+from .tokenizer import BOS_ID, EOS_ID
 
 
 @torch.inference_mode()
@@ -247,6 +250,33 @@ def sample_diversity(trained: TrainedModel, n=1000, temperature=1.0, seed=0, tra
     if lm is not None:
         result["lm_perplexity"] = lm_perplexity(lm, [s.text for s in samples])
     return result
+
+
+class TrainingText:
+    """What decoded sentences are compared with: the training corpus's sentences (to count copies)
+    and its word bigrams, sentence ends included (to count bigrams it never has)."""
+
+    def __init__(self, tokenizer, train_texts):
+        self.tokenizer = tokenizer
+        ids_list = tokenizer.encode_batch(train_texts)
+        self.sentences = {tuple(ids) for ids in ids_list}
+        self.bigrams = {pair for ids in ids_list for pair in self.pairs(ids)}
+
+    @staticmethod
+    def pairs(ids):
+        ends = [BOS_ID, *ids, EOS_ID]
+        return zip(ends, ends[1:])
+
+    def measure(self, texts):
+        """Share of `texts` that copy a training sentence, share of their bigrams never seen in
+        training, and distinct-2."""
+        ids_list = self.tokenizer.encode_batch(texts)
+        pairs = [pair for ids in ids_list for pair in self.pairs(ids)]
+        return {"sentences": len(texts),
+                "copied_from_train": sum(tuple(ids) in self.sentences for ids in ids_list) / max(len(texts), 1),
+                "unseen_bigrams": sum(pair not in self.bigrams for pair in pairs) / max(len(pairs), 1),
+                "distinct_2": distinct_n([self.tokenizer.tokens(ids) for ids in ids_list], 2),
+                "empty": sum(not ids for ids in ids_list) / max(len(texts), 1)}
 
 
 @torch.inference_mode()

@@ -172,12 +172,14 @@ class SentenceVAE(nn.Module):
         words = (tokens != PAD_ID) & (tokens != EOS_ID)
         return -(log_probs.gather(1, tokens) * words).sum(dim=1)
 
-    def forward(self, tokens, lengths, word_dropout=0.0, deterministic=False, generator=None):
+    def forward(self, tokens, lengths, word_dropout=0.0, deterministic=False, generator=None, encoder_input=None):
         """Everything the objective needs: per-sentence recon NLL (B,), per-dimension KL (B, latent),
         and the bag-of-words NLL (B,) when the model has that head. `deterministic` uses z = mu (the
-        autoencoder pre-training of Li et al. 2019). Every random draw (dropout, word dropout, the
-        noise of z) comes from `generator` (default: torch's global one)."""
-        mu, logvar = self.encode(tokens, lengths, generator)
+        autoencoder pre-training of Li et al. 2019). `encoder_input`: (tokens, lengths) the encoder
+        reads instead of the sentence itself (a noisy copy, objective.delete_words); the decoder
+        still reconstructs `tokens`. Every random draw (dropout, word dropout, the noise of z) comes
+        from `generator` (default: torch's global one)."""
+        mu, logvar = self.encode(*(encoder_input or (tokens, lengths)), generator)
         z = self.reparameterize(mu, logvar, deterministic, generator)
         recon = self.reconstruction_nll(tokens, lengths, z, word_dropout, generator)
         if self.config.autoencoder or self.config.language_model:

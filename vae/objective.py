@@ -9,13 +9,20 @@ a text VAE from ignoring its latent code ("posterior collapse"):
   the rate: with free bits f and L latent dimensions, the KL settles near f * L nats or above;
 - autoencoder pre-training: the first steps use z = mu and no KL, so the encoder learns a useful
   code before the KL term pulls on it (Li et al. 2019);
-- a bag-of-words loss: z must also predict the sentence's words in no order (Zhao et al. 2017).
+- a bag-of-words loss: z must also predict the sentence's words in no order (Zhao et al. 2017);
+- word deletion in the encoder's input: the encoder reads a damaged copy of the sentence and the
+  decoder must still write the whole of it, so that sentences that differ by a few words must share
+  a neighbourhood, and the space between codes decodes to sentences too (Shen et al. 2020, ICML,
+  "Educating Text Autoencoders: Latent Representation Guidance via Denoising", section 4; their
+  DAAE deletes each word with probability 0.3).
 """
 
 import math
 from dataclasses import dataclass
 
 import torch
+
+from .tokenizer import EOS_ID, PAD_ID
 
 SCHEDULES = ("constant", "linear", "sigmoid", "cyclical")
 
@@ -29,6 +36,7 @@ class ObjectiveConfig:
     free_bits: float = 0.0  # nats per latent dimension that are free (0 = off)
     ae_pretrain_steps: int = 0  # first steps as a deterministic autoencoder; the KL anneal starts after
     bag_of_words: float = 0.0  # weight of the bag-of-words loss (needs a model with that head)
+    word_deletion: float = 0.0  # probability of deleting each word of the encoder's input (0 = off)
 
 
 def kl_weight(step, config: ObjectiveConfig):
@@ -71,3 +79,19 @@ def loss_terms(out, kl_weight, free_bits=0.0, bag_of_words=0.0):
         loss = loss + bag_of_words * bow
         stats["bag_of_words"] = bow.item()
     return loss, stats
+
+
+def delete_words(tokens, lengths, probability, generator=None):
+    """The encoder's noisy input: each word deleted with `probability`, <eos> always kept, the rest
+    moved left in order (Shen et al. 2020, section 4, "word dropout" by deletion). Returns tokens
+    (B, T') and lengths (B,) in the batch's own form; a sentence may lose every word but <eos>."""
+    real = tokens != PAD_ID
+    drop = torch.rand(tokens.shape, generator=generator, device=tokens.device) < probability
+    keep = real & ~(drop & (tokens != EOS_ID))
+    # a stable sort of "not kept" brings the kept tokens to the front in their order
+    order = torch.sort((~keep).to(torch.uint8), dim=1, stable=True).indices
+    new_lengths = keep.sum(dim=1)
+    noisy = tokens.gather(1, order)
+    positions = torch.arange(tokens.size(1), device=tokens.device)
+    noisy = noisy.masked_fill(positions >= new_lengths[:, None], PAD_ID)
+    return noisy[:, : int(new_lengths.max())], new_lengths

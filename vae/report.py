@@ -5,9 +5,15 @@ cannot differ between them. The everyday sentences and the interpolation pairs w
 the model they judge was trained.
 """
 
+import random
+
+import torch
+
 from .data import read_corpus
-from .decode import default_sample_settings, interpolate, reads_back
-from .metrics import evaluate, lm_perplexity, num_words, reconstruction_quality, sample_diversity
+from .decode import (MAX_SAMPLES, default_sample_settings, encode_texts, generate, interpolate, reads_back,
+                     sample_prior)
+from .metrics import (TrainingText, evaluate, lm_perplexity, num_words, reconstruction_quality,
+                      sample_diversity)
 from .model import TrainedModel
 from .paths import EVERYDAY_SENTENCES
 
@@ -127,3 +133,97 @@ def meets(bar, value):
 def short_texts(texts, max_words=12):
     """Sentences of at most `max_words` words (punctuation not counted)."""
     return [t for t in texts if num_words(t.split()) <= max_words]
+
+
+# Walkability: what the model writes from codes that are not a typed sentence's own. Three kinds,
+# each from a fixed seed: default samples (what the Sample page shows first), the middle three steps
+# of 5-step linear paths between held-out sentences (what Interpolate shows), and the midpoint of a
+# held-out sentence and its nearest training neighbour (the smallest step off a sentence's code).
+WALK_PAIRS = 30
+WALK_WORDS = (6, 12)  # the held-out sentences the paths join
+
+
+def heldout_pairs(test_texts, n=WALK_PAIRS, seed=0, words=WALK_WORDS):
+    """n pairs of distinct held-out sentences of `words` words, drawn with `seed`."""
+    pool = sorted({t for t in test_texts if words[0] <= num_words(t.split()) <= words[1]})
+    picked = random.Random(seed).sample(pool, 2 * n)
+    return list(zip(picked[::2], picked[1::2]))
+
+
+def decode_greedy(trained, z):
+    return [s.text for chunk in z.split(MAX_SAMPLES) for s in generate(trained, chunk, strategy="greedy")]
+
+
+def default_samples(trained, n, seed=0):
+    settings = default_sample_settings(trained)
+    return [s.text for start in range(0, n, MAX_SAMPLES)
+            for s in sample_prior(trained, min(MAX_SAMPLES, n - start), seed=seed + start, **settings)]
+
+
+@torch.inference_mode()
+def walk_texts(trained: TrainedModel, test_texts, train_texts, samples=300, seed=0, neighbours_from=50_000):
+    """The sentences walkability is measured on: {"samples", "interpolations", "neighbour_midpoints"},
+    each a list of decoded texts, and the pairs they came from."""
+    pairs = heldout_pairs(test_texts, seed=seed)
+    mu = encode_texts(trained, [t for pair in pairs for t in pair])
+    t = torch.tensor([0.25, 0.5, 0.75])[None, :, None]
+    middles = (1 - t) * mu[0::2, None] + t * mu[1::2, None]  # (pairs, 3, latent)
+    # nearest training neighbour by Euclidean distance between posterior means, itself excluded
+    starts = [a for a, _ in heldout_pairs(test_texts, seed=seed + 1)]
+    pool = sorted(set(train_texts) - set(starts))
+    pool = random.Random(seed).sample(pool, min(neighbours_from, len(pool)))
+    pool_mu = encode_texts(trained, pool)
+    start_mu = encode_texts(trained, starts)
+    nearest = torch.cdist(start_mu, pool_mu).argmin(dim=1)
+    return {"samples": default_samples(trained, samples, seed),
+            "interpolations": decode_greedy(trained, middles.flatten(0, 1)),
+            "neighbour_midpoints": decode_greedy(trained, (start_mu + pool_mu[nearest]) / 2),
+            "pairs": pairs, "neighbours": [(a, pool[i]) for a, i in zip(starts, nearest.tolist())]}
+
+
+def walkability_report(trained: TrainedModel, test_texts, train_texts, samples=300, seed=0, training_text=None):
+    """For each kind of walk: the share of copies of a training sentence, the share of word bigrams
+    never seen in training (a cheap fluency proxy: real held-out text is the reference row), distinct-2,
+    the share of empty sentences, and the first few sentences as they came out."""
+    training_text = training_text or TrainingText(trained.tokenizer, train_texts)
+    texts = walk_texts(trained, test_texts, train_texts, samples, seed)
+    report = {kind: {**training_text.measure(texts[kind]), "examples": texts[kind][:10]}
+              for kind in ("samples", "interpolations", "neighbour_midpoints")}
+    real = random.Random(seed).sample(sorted(set(test_texts)), min(samples, len(set(test_texts))))
+    report["real_heldout"] = training_text.measure(real)
+    report["paths"] = [{"a": a, "b": b, "middle": texts["interpolations"][3 * i: 3 * i + 3]}
+                       for i, (a, b) in enumerate(texts["pairs"][:5])]
+    return report
+
+
+# The blind reader: 30 default samples, 30 midpoints (t = 0.5) of paths between held-out sentences
+# and 30 real held-out sentences, shuffled; the reader marks each grammatical or not and is told
+# nothing about where any came from. Real sentences go through the tokenizer and back, so that
+# they look exactly as decoded ones do (case, spacing).
+BLIND_SOURCES = ("sample", "midpoint", "real")
+
+
+@torch.inference_mode()
+def blind_reader_set(trained: TrainedModel, test_texts, n=30, seed=0):
+    """[(id, text)] shuffled, and the key {id: source}; keep the key from the reader."""
+    samples = default_samples(trained, n, seed + 7)
+    pairs = heldout_pairs(test_texts, n, seed=seed + 2)
+    mu = encode_texts(trained, [t for pair in pairs for t in pair])
+    midpoints = decode_greedy(trained, (mu[0::2] + mu[1::2]) / 2)
+    used = {t for pair in pairs for t in pair}
+    real_pool = sorted({t for t in test_texts if t not in used and 4 <= num_words(t.split()) <= 15})
+    tokenizer = trained.tokenizer
+    real = [tokenizer.decode(tokenizer.encode(t, trained.max_len))
+            for t in random.Random(seed + 3).sample(real_pool, n)]
+    rows = [(text, source) for source, texts in zip(BLIND_SOURCES, (samples, midpoints, real)) for text in texts]
+    random.Random(seed + 4).shuffle(rows)
+    return [(i + 1, text) for i, (text, _) in enumerate(rows)], {i + 1: source for i, (_, source) in enumerate(rows)}
+
+
+def score_marks(key, marks):
+    """A reader's marks {id: True for grammatical} against the key: {source: (marked yes, of)}."""
+    missing = sorted(set(key) - set(marks))
+    if missing:
+        raise ValueError(f"the reader left {len(missing)} sentences unmarked, e.g. {missing[:5]}")
+    return {source: (sum(marks[i] for i, s in key.items() if s == source), sum(s == source for s in key.values()))
+            for source in BLIND_SOURCES}

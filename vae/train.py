@@ -16,7 +16,7 @@ from .checkpoint import CheckpointError, load_training_state, save_training_stat
 from .data import length_bucketed_batches, to_batch
 from .metrics import active_units
 from .model import ModelConfig, SentenceVAE, TrainedModel
-from .objective import ObjectiveConfig, kl_weight, loss_terms
+from .objective import ObjectiveConfig, delete_words, kl_weight, loss_terms
 from .tokenizer import WordTokenizer
 
 
@@ -144,9 +144,12 @@ class Trainer:
         weight = kl_weight(self.step, self.objective)
         pretraining = self.step < self.objective.ae_pretrain_steps
         dtype = autocast_dtype(self.config.precision, self.model.device)
+        noisy = None
+        if self.objective.word_deletion > 0:
+            noisy = delete_words(tokens, lengths, self.objective.word_deletion, self.generator)
         with torch.autocast(self.model.device.type, dtype=dtype, enabled=dtype is not None):
             out = self.model(tokens, lengths, self.objective.word_dropout, deterministic=pretraining,
-                             generator=self.generator)
+                             generator=self.generator, encoder_input=noisy)
         loss, stats = loss_terms(out, weight, self.objective.free_bits, self.objective.bag_of_words)
         if not math.isfinite(loss.item()):
             raise NonFiniteLoss(f"the loss became {loss.item()} at step {self.step + 1}; the run was stopped "

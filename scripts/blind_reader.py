@@ -1,0 +1,63 @@
+"""The blind reader: 30 default samples, 30 interpolation midpoints and 30 real held-out sentences,
+shuffled, for a reader who is told nothing about where any of them came from.
+
+    python scripts/blind_reader.py write --model assets/model --out runs/blind
+        -> runs/blind/sentences.txt (for the reader: "N<TAB>sentence") and runs/blind/key.json (not for the reader)
+    python scripts/blind_reader.py score --out runs/blind --marks marks.txt
+        marks.txt: "N<TAB>y" or "N<TAB>n" per line, y = grammatical English
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from anywhere
+
+from vae.checkpoint import load_model  # noqa: E402
+from vae.data import read_corpus  # noqa: E402
+from vae.paths import CORPORA  # noqa: E402
+from vae.report import blind_reader_set, score_marks  # noqa: E402
+
+
+def read_marks(path):
+    marks = {}
+    for line in Path(path).read_text().splitlines():
+        if line.strip():
+            number, mark = line.split(maxsplit=1)
+            if mark.strip().lower() not in ("y", "n"):
+                raise SystemExit(f"{path}: marks are y or n, not {mark!r}")
+            marks[int(number)] = mark.strip().lower() == "y"
+    return marks
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("action", choices=("write", "score"))
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--marks")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.action == "write":
+        trained = load_model(args.model)
+        rows, key = blind_reader_set(trained, read_corpus(CORPORA / "test.txt.gz").texts, seed=args.seed)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "sentences.txt").write_text("".join(f"{i}\t{text}\n" for i, text in rows))
+        (args.out / "key.json").write_text(json.dumps({"model": str(args.model), "key": key}, indent=1))
+        print(f"wrote {len(rows)} sentences to {args.out / 'sentences.txt'}; the key is in {args.out / 'key.json'}")
+    else:
+        key = {int(i): source for i, source in json.loads((args.out / "key.json").read_text())["key"].items()}
+        scores = score_marks(key, read_marks(args.marks))
+        sentences = dict(line.split("\t", 1) for line in (args.out / "sentences.txt").read_text().splitlines())
+        marks = read_marks(args.marks)
+        result = {source: {"grammatical": yes, "of": total,
+                           "sentences": [{"text": sentences[str(i)], "grammatical": marks[i]}
+                                         for i, s in sorted(key.items()) if s == source]}
+                  for source, (yes, total) in scores.items()}
+        (args.out / "score.json").write_text(json.dumps(result, indent=1))
+        print(", ".join(f"{source}: {yes} of {total}" for source, (yes, total) in scores.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Walking the latent space: the encoder's word deletion, the fluency proxy, the walkability report
+and the blind reader's set and scoring."""
+
+import torch
+from conftest import SENTENCES
+
+from vae.data import to_batch
+from vae.metrics import TrainingText
+from vae.objective import ObjectiveConfig, delete_words
+from vae.report import BLIND_SOURCES, blind_reader_set, heldout_pairs, score_marks, walkability_report
+from vae.train import TrainConfig, Trainer, new_model
+
+
+def test_word_deletion_keeps_order_and_eos_and_pads_the_rest():
+    tokens, lengths = to_batch([[5, 6, 7, 8, 9], [10, 11], [12]])
+    generator = torch.Generator().manual_seed(0)
+    noisy, noisy_lengths = delete_words(tokens, lengths, 0.5, generator)
+    for row, n, original in zip(noisy.tolist(), noisy_lengths.tolist(), tokens.tolist()):
+        kept = row[:n]
+        assert kept[-1] == 3 and all(x == 0 for x in row[n:])  # <eos> last, <pad> after
+        words = [x for x in original if x > 3]
+        assert [words.index(x) for x in kept[:-1]] == sorted(words.index(x) for x in kept[:-1])  # in order
+    assert noisy.size(1) == int(noisy_lengths.max())
+
+
+def test_word_deletion_at_zero_and_near_one():
+    tokens, lengths = to_batch([[5, 6, 7], [8, 9]])
+    same, same_lengths = delete_words(tokens, lengths, 0.0)
+    assert torch.equal(same, tokens) and torch.equal(same_lengths, lengths)
+    empty, empty_lengths = delete_words(tokens, lengths, 0.999999, torch.Generator().manual_seed(1))
+    assert empty.tolist() == [[3], [3]] and empty_lengths.tolist() == [1, 1]
+
+
+def test_word_deletion_deletes_about_its_share():
+    tokens, lengths = to_batch([[5] * 20] * 500)
+    _, noisy_lengths = delete_words(tokens, lengths, 0.3, torch.Generator().manual_seed(2))
+    kept = (noisy_lengths - 1).sum().item() / (20 * 500)
+    assert abs(kept - 0.7) < 0.02
+
+
+def test_a_run_with_word_deletion_trains_and_its_decoder_still_reads_the_whole_sentence():
+    trained = new_model(SENTENCES, dict(embed_size=16, hidden_size=32, latent_size=4), min_freq=1, max_len=12)
+    objective = ObjectiveConfig(kl_schedule="constant", beta=0.1, word_deletion=0.3)
+    trainer = Trainer(trained, SENTENCES, objective, TrainConfig(steps=30, batch_size=10, lr=1e-2, log_every=10))
+    first = trainer.train_step() or trainer._window[-1]
+    last = trainer.run()
+    assert last["recon"] < first["recon"]
+    # the same seed and the same noise: a run is still repeatable
+    again = Trainer(new_model(SENTENCES, dict(embed_size=16, hidden_size=32, latent_size=4), min_freq=1, max_len=12),
+                    SENTENCES, objective, TrainConfig(steps=30, batch_size=10, lr=1e-2, log_every=10))
+    assert again.run()["recon"] == last["recon"]
+
+
+def test_training_text_counts_copies_and_unseen_bigrams(tiny_trained):
+    trained, _ = tiny_trained
+    text = TrainingText(trained.tokenizer, SENTENCES)
+    copies = text.measure(SENTENCES[:4])
+    assert copies["copied_from_train"] == 1.0 and copies["unseen_bigrams"] == 0.0
+    salad = text.measure(["mat the on sat cat the ."])
+    # 8 pairs with both ends; only ". <eos>" is in the training sentences
+    assert salad["copied_from_train"] == 0.0 and salad["unseen_bigrams"] == 7 / 8
+    one_new = text.measure(["the cat sat on the tea ."])  # only "the tea" is new ("green tea ." is not)
+    assert one_new["unseen_bigrams"] == 1 / 8
+    assert text.measure([""])["empty"] == 1.0
+
+
+def test_walkability_report_measures_each_kind_on_a_fixed_seed(tiny_trained):
+    trained, _ = tiny_trained
+    test = SENTENCES * 4  # the pairs need 60 distinct sentences of 6-12 words
+    test = [f"{s[:-2]} number {i} ." for i, s in enumerate(test)]
+    report = walkability_report(trained, test, SENTENCES, samples=20)
+    for kind in ("samples", "interpolations", "neighbour_midpoints"):
+        assert 0 <= report[kind]["unseen_bigrams"] <= 1 and report[kind]["examples"]
+    assert report["interpolations"]["sentences"] == 90 and report["neighbour_midpoints"]["sentences"] == 30
+    assert report["real_heldout"]["sentences"] == 20
+    assert walkability_report(trained, test, SENTENCES, samples=20) == report
+    assert heldout_pairs(test) == heldout_pairs(test) and len(heldout_pairs(test)) == 30
+
+
+def test_blind_reader_set_hides_its_sources_and_scores_marks(tiny_trained):
+    trained, _ = tiny_trained
+    test = [f"{s[:-2]} number {i} ." for i, s in enumerate(SENTENCES * 5)]
+    rows, key = blind_reader_set(trained, test)
+    assert len(rows) == 90 and [i for i, _ in rows] == list(range(1, 91))
+    assert sorted(key.values()).count("real") == 30 and set(key.values()) == set(BLIND_SOURCES)
+    real = [text for i, text in rows if key[i] == "real"]
+    assert all(text == text.lower() for text in real)  # real ones look like decoded ones
+    marks = {i: key[i] == "real" for i in key}
+    assert score_marks(key, marks) == {"sample": (0, 30), "midpoint": (0, 30), "real": (30, 30)}
+    del marks[1]
+    try:
+        score_marks(key, marks)
+    except ValueError as e:
+        assert "unmarked" in str(e)
+    else:
+        raise AssertionError("a missing mark must be an error")
