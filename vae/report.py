@@ -10,10 +10,8 @@ import random
 import torch
 
 from .data import read_corpus
-from .decode import (MAX_SAMPLES, default_sample_settings, encode_texts, generate, interpolate, reads_back,
-                     sample_prior)
-from .metrics import (TrainingText, evaluate, lm_perplexity, num_words, reconstruction_quality,
-                      sample_diversity)
+from .decode import MAX_SAMPLES, default_sample_settings, encode_texts, generate, interpolate, reads_back, sample_prior
+from .metrics import TrainingText, evaluate, lm_perplexity, num_words, reconstruction_quality, sample_diversity
 from .model import TrainedModel
 from .paths import EVERYDAY_SENTENCES
 
