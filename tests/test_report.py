@@ -124,10 +124,22 @@ def test_bars_are_floors_or_ceilings_as_issue_17_states_them():
     assert BARS["interpolation_endpoints_reproduced"] == 5
 
 
-def test_the_everyday_list_is_half_short_half_long():
+def test_the_everyday_list_has_short_and_long_sentences_and_nothing_else():
+    # 36 of each, then 30 more of 9-15 words on work, school, travel, cooking, sport, weather and plans
     lengths = [len(re.findall(WORD, t)) for t in read_everyday_sentences()]
-    assert len(lengths) >= 60
-    assert sum(4 <= n <= 8 for n in lengths) == sum(9 <= n <= 15 for n in lengths) == len(lengths) // 2
+    assert sum(4 <= n <= 8 for n in lengths) >= 36 and sum(9 <= n <= 15 for n in lengths) >= 66
+    assert all(4 <= n <= 15 for n in lengths)
+
+
+def test_the_everyday_list_and_the_card_pairs_are_in_no_split_of_the_corpus():
+    from scripts.build_corpora import normalised
+    from vae.data import read_corpus
+    from vae.paths import CORPORA
+
+    corpus = {normalised(t) for split in ("train", "valid", "test")
+              for t in read_corpus(CORPORA / f"{split}.txt.gz").texts}
+    reserved = read_everyday_sentences() + [t for pair in INTERPOLATION_PAIRS for t in pair]
+    assert [t for t in reserved if normalised(t) in corpus] == []
 
 
 def test_two_card_pairs_have_an_end_of_nine_words_or_more():

