@@ -1,12 +1,13 @@
-"""Interpolate: walk from one sentence's code to another's, do arithmetic with codes, find the
-corpus sentences whose codes lie nearest to a typed one, or walk one latent dimension at a time.
+"""Interpolate: walk from one sentence's code to another's, do arithmetic with codes, move a code by
+the offset between two kinds of sentence, find the corpus sentences whose codes lie nearest to a
+typed one, or walk one latent dimension at a time.
 
 Controls on the left, the outcome on the right, so that on a projector (1280x720) it is in view.
 """
 
 import streamlit as st
 
-from ui import common, dimensions, maps
+from ui import common, dimensions, maps, offsets
 from ui.markdown import escape, highlighted, shortened
 from vae.decode import (
     InputError,
@@ -19,6 +20,7 @@ from vae.decode import (
     traverse,
 )
 from vae.neighbours import METRICS
+from vae.offsets import OFFSETS, apply_offset
 
 st.set_page_config(page_title="Interpolate · Text VAE Explorer", page_icon="🧭", layout="wide")
 st.title("Interpolate")
@@ -26,7 +28,8 @@ trained = common.sidebar()
 common.note_if_no_latent(trained)
 controls, results = st.columns([2, 3], gap="large")
 
-PATH, ARITHMETIC, NEIGHBOURS, DIMENSIONS = "path", "arithmetic", "nearest neighbours", "latent dimensions"
+PATH, ARITHMETIC, OFFSET, NEIGHBOURS, DIMENSIONS = ("path", "arithmetic", "offsets", "nearest neighbours",
+                                                    "latent dimensions")
 
 
 def checked(texts):
@@ -61,9 +64,10 @@ def typed_and_read_back(label, code, typed, read_back):
 
 
 with controls:
-    mode = st.radio("Mode", [PATH, ARITHMETIC, NEIGHBOURS, DIMENSIONS], horizontal=True, **common.in_url("mode"),
-                    captions=["from one sentence to another", "a is to b as c is to ?", "closest in a corpus",
-                              "one latent dimension at a time"])
+    mode = st.radio("Mode", [PATH, ARITHMETIC, OFFSET, NEIGHBOURS, DIMENSIONS], horizontal=True,
+                    **common.in_url("mode"),
+                    captions=["from one sentence to another", "a is to b as c is to ?", "statement → question, ...",
+                              "closest in a corpus", "one latent dimension at a time"])
 
 if mode == PATH:
     with controls:
@@ -111,6 +115,29 @@ elif mode == ARITHMETIC:
         read_back = reconstruct(trained, [sentence_a, sentence_b, sentence_c])
         for label, typed, back in zip("abc", (sentence_a, sentence_b, sentence_c), read_back):
             typed_and_read_back(label, f"z_{label}", typed, back.text)
+
+elif mode == OFFSET:
+    with controls:
+        st.caption("Encode a sentence and add to its code the mean difference between two kinds of "
+                   "training sentence (e.g. the mean code of questions minus that of statements), then "
+                   "decode it greedily. Where the space is organised by meaning, the sentence changes kind "
+                   "and keeps the rest.")
+        sentence = st.text_input("Sentence", "She is cooking dinner for her family.",
+                                 **common.in_url("offset_sentence"))
+        name = st.selectbox("Offset", list(OFFSETS), **common.in_url("offset"),
+                            format_func=lambda key: f"{key}: {OFFSETS[key][0]}")
+        scale = st.slider("Strength", 0.0, 3.0, 1.0, step=0.25, **common.in_url("offset_strength"),
+                          help="How far to move: 1 adds the offset once, 2 twice, 0 leaves the code where it is.")
+    with results:
+        _, notices = checked({"Sentence": sentence})
+        show(notices)
+        offset = offsets.offsets(trained)[name]
+        moved = apply_offset(trained, sentence, offset, scale)
+        st.subheader(name)
+        st.markdown(f"### {escape(moved.text)}")
+        st.caption(f"μ + {scale:g} × (mean code of one kind − mean code of the other), over "
+                   f"{offsets.PER_KIND:,} training sentences of each kind, decoded greedily.")
+        typed_and_read_back("s", "μ", sentence, reconstruct(trained, [sentence])[0].text)
 
 elif mode == NEIGHBOURS:
     with controls:

@@ -101,6 +101,23 @@ def test_arithmetic_with_an_empty_sentence_warns(open_page):
     assert "empty" in at.warning[0].value
 
 
+def test_offsets_move_a_typed_sentence_by_the_chosen_kind_and_strength(open_page):
+    at = AppTest.from_file(str(ROOT / "pages/2_Interpolate.py"), default_timeout=60)  # the first fit: 6,000 codes
+    at.query_params.update(mode="offsets", offset_sentence=SENTENCES[3])
+    at = no_exception(at.run())
+    assert at.selectbox(key="offset").value == "statement → question"
+    assert sum("read back exactly" in m.value for m in at.markdown) == 1
+    at.slider(key="offset_strength").set_value(0.0).run()  # no move: the sentence's own read-back
+    assert "### we like green tea\\." in [m.value for m in no_exception(at).markdown]
+    at.selectbox(key="offset").set_value("present → past").run()
+    assert no_exception(at).subheader[0].value == "present → past"
+
+
+def test_offsets_of_an_empty_sentence_warn(open_page):
+    at = no_exception(open_page("pages/2_Interpolate.py", mode="offsets", offset_sentence=" "))
+    assert "empty" in at.warning[0].value
+
+
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
 def test_a_corpus_sentence_is_its_own_nearest_neighbour(open_page, metric):
     sentence = "The crew waited impatiently for their chief's orders."  # by_author's first line

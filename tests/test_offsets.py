@@ -1,0 +1,55 @@
+"""Offsets between kinds of sentence: the labels, the fitted offsets, and decoding a moved code."""
+
+import pytest
+import torch
+from conftest import SENTENCES
+
+from vae.decode import InputError, reconstruct
+from vae.offsets import OFFSETS, apply_offset, fit_offsets, is_negative, is_question, tense
+
+
+def test_the_kinds_are_read_from_the_words_and_the_last_mark():
+    assert is_question("Where is the station?") and not is_question("The station is here.")
+    assert is_negative("I don't like it.") and is_negative("We never go there.") and not is_negative("I like it.")
+    assert tense("She is at home.") == "present" and tense("She was at home.") == "past"
+    assert tense("We walked to school yesterday.") == "past" and tense("I will be there.") is None
+
+
+def test_each_offsets_kinds_are_disjoint():
+    examples = ["I am happy.", "Am I happy?", "I am not happy.", "I was happy.", "I will be happy.",
+                "They played football.", "Don't go!", "Is it raining?"]
+    for name, (_, source, target) in OFFSETS.items():
+        assert not [t for t in examples if source(t) and target(t)], name
+
+
+def corpus():
+    # 20 of each kind the offsets need, with the tiny model's words
+    return ([f"the cat is on the mat number {i} ." for i in range(20)]
+            + [f"is the cat on the mat number {i} ?" for i in range(20)]
+            + [f"the cat is not on the mat number {i} ." for i in range(20)]
+            + [f"the cat sat on the mat number {i} ." for i in range(20)])
+
+
+def test_offsets_are_fitted_per_kind_and_move_a_code(tiny_trained):
+    trained, _ = tiny_trained
+    offsets = fit_offsets(trained, corpus())
+    assert set(offsets) == set(OFFSETS)
+    assert all(v.shape == (trained.model.config.latent_size,) and torch.isfinite(v).all() for v in offsets.values())
+    assert fit_offsets(trained, corpus()).keys() == offsets.keys()
+    moved = apply_offset(trained, SENTENCES[0], offsets["statement → question"])
+    assert moved.text  # decoded, greedily
+    # no move: the sentence's own read-back
+    same = apply_offset(trained, SENTENCES[0], offsets["statement → question"], scale=0.0)
+    assert same.text == reconstruct(trained, [SENTENCES[0]])[0].text
+
+
+def test_too_few_sentences_of_a_kind_is_a_clear_error(tiny_trained):
+    trained, _ = tiny_trained
+    with pytest.raises(InputError, match="an offset needs 20"):
+        fit_offsets(trained, SENTENCES)
+
+
+def test_an_offset_of_the_wrong_size_is_refused(tiny_trained):
+    trained, _ = tiny_trained
+    with pytest.raises(InputError, match="dimensions"):
+        apply_offset(trained, SENTENCES[0], torch.zeros(3))
