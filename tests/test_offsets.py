@@ -53,3 +53,16 @@ def test_an_offset_of_the_wrong_size_is_refused(tiny_trained):
     trained, _ = tiny_trained
     with pytest.raises(InputError, match="dimensions"):
         apply_offset(trained, SENTENCES[0], torch.zeros(3))
+
+
+def test_the_offset_report_moves_each_test_sentence_by_each_offset(tiny_trained):
+    from vae.offsets import fit_offsets
+    from vae.report import OFFSET_SENTENCES, offset_report
+
+    trained, _ = tiny_trained
+    assert len(OFFSET_SENTENCES) == 20
+    report = offset_report(trained, corpus(), sentences=SENTENCES[:3], offsets=fit_offsets(trained, corpus()))
+    assert set(report) == set(OFFSETS)
+    for rows in report.values():
+        assert [r["typed"] for r in rows] == SENTENCES[:3]
+        assert all(isinstance(r["target_kind"], bool) and r["moved"] for r in rows)

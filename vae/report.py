@@ -10,7 +10,16 @@ import random
 import torch
 
 from .data import read_corpus
-from .decode import MAX_SAMPLES, default_sample_settings, encode_texts, generate, interpolate, reads_back, sample_prior
+from .decode import (
+    MAX_SAMPLES,
+    default_sample_settings,
+    encode_texts,
+    generate,
+    interpolate,
+    reads_back,
+    reconstruct,
+    sample_prior,
+)
 from .metrics import TrainingText, evaluate, lm_perplexity, num_words, reconstruction_quality, sample_diversity
 from .model import TrainedModel
 from .paths import EVERYDAY_SENTENCES
@@ -225,3 +234,34 @@ def score_marks(key, marks):
         raise ValueError(f"the reader left {len(missing)} sentences unmarked, e.g. {missing[:5]}")
     return {source: (sum(marks[i] for i, s in key.items() if s == source), sum(s == source for s in key.values()))
             for source in BLIND_SOURCES}
+
+
+# The offsets' test sentences: 20 short affirmative statements in the present tense, so that each
+# offset (statement -> question, affirmative -> negative, present -> past) starts from its own kind.
+# Twelve are from the everyday list; eight were written on 2026-12-02 for this and are in no corpus.
+OFFSET_SENTENCES = [
+    "The children are playing in the garden.", "This book is very interesting.", "He is afraid of big dogs.",
+    "The baby is sleeping now.", "My computer is very slow today.", "I have a bad headache.",
+    "The kitchen floor is wet.", "The soup needs more salt.", "She plays the piano every evening.",
+    "The meeting starts at nine.", "My sister lives in a small town.", "The store closes at six.",
+    "The shop sells fresh fruit.", "We live near the station.", "Our dog likes long walks.",
+    "The teacher is angry with us.", "I am tired after work.", "My brother works at a bank.",
+    "The lake water is very cold today.", "They play football after school every day.",
+]
+
+
+def offset_report(trained: TrainedModel, train_texts, sentences=OFFSET_SENTENCES, scale=1.0, offsets=None):
+    """Each offset applied to each sentence: {name: [{"typed", "read_back", "moved", "target_kind"}]},
+    where target_kind says whether the moved sentence is of the offset's kind by the same word rules
+    that labelled the training sentences (a first check; whether the rest of the sentence is kept
+    is for a reader)."""
+    from .offsets import OFFSETS, apply_offset, fit_offsets
+
+    offsets = offsets or fit_offsets(trained, train_texts)
+    read_back = [s.text for s in reconstruct(trained, sentences)]
+    report = {}
+    for name, (_, _, target_kind) in OFFSETS.items():
+        moved = [apply_offset(trained, text, offsets[name], scale).text for text in sentences]
+        report[name] = [{"typed": t, "read_back": r, "moved": m, "target_kind": bool(target_kind(m))}
+                        for t, r, m in zip(sentences, read_back, moved)]
+    return report
