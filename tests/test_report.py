@@ -122,6 +122,9 @@ def test_bars_are_floors_or_ceilings_as_issue_17_states_them():
     assert meets("sample_empty", 0.0) and not meets("sample_empty", 0.001)
     assert BARS["heldout_exact_match_up_to_12_words"] == 0.60 and BARS["heldout_bleu_up_to_12_words"] == 70
     assert BARS["interpolation_endpoints_reproduced"] == 5
+    assert meets("sample_copied_from_train", 0.10) and not meets("sample_copied_from_train", 0.11)
+    assert meets("blind_reader_samples", 20) and not meets("blind_reader_samples", 19)
+    assert BARS["blind_reader_midpoints"] == 20 and BARS["blind_reader_real"] == 27
 
 
 def test_the_everyday_list_has_short_and_long_sentences_and_nothing_else():

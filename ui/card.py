@@ -28,6 +28,10 @@ BAR_NAMES = {
     "sample_distinct_2": "distinct-2 of samples at the Sample page's defaults",
     "sample_empty": "share of empty samples at the Sample page's defaults",
     "iw_nll_gap_to_lm": "NLL gap to the language-model baseline (nats)",
+    "sample_copied_from_train": "share of samples at the Sample page's defaults that copy a training sentence",
+    "blind_reader_samples": "default samples a blind reader marked grammatical (of 30)",
+    "blind_reader_midpoints": "interpolation midpoints a blind reader marked grammatical (of 30)",
+    "blind_reader_real": "real held-out sentences the same reader marked grammatical (of 30)",
 }
 
 
@@ -161,7 +165,9 @@ def bar_figure(name, value):
     """A bar's value as a person reads it: shares in per cent, counts whole, the rest to 2 places."""
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return "n/a"
-    if "exact_match" in name or name == "sample_empty":
+    if name.startswith("blind_reader"):
+        return f"{value:.0f} of 30"
+    if "exact_match" in name or name in ("sample_empty", "sample_copied_from_train"):
         return f"{value:.0%}" if value in (0, 1) else f"{value:.1%}"
     if name == "interpolation_endpoints_reproduced":
         return f"{value:.0f} of 5"
