@@ -3,8 +3,9 @@ shuffled, for a reader who is told nothing about where any of them came from.
 
     python scripts/blind_reader.py write --model assets/model --out runs/blind
         -> runs/blind/sentences.txt (for the reader: "N<TAB>sentence") and runs/blind/key.json (not for the reader)
-    python scripts/blind_reader.py score --out runs/blind --marks marks.txt
-        marks.txt: "N<TAB>y" or "N<TAB>n" per line, y = grammatical English
+    python scripts/blind_reader.py score --out runs/blind --marks marks.txt [--card assets/model/card.json]
+        marks.txt: "N<TAB>y" or "N<TAB>n" per line, y = grammatical English; --card records the counts,
+        every sentence with its mark, and the three blind-reader bars in the model's card
 """
 
 import argparse
@@ -17,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain s
 from vae.checkpoint import load_model  # noqa: E402
 from vae.data import read_corpus  # noqa: E402
 from vae.paths import CORPORA  # noqa: E402
-from vae.report import blind_reader_set, score_marks  # noqa: E402
+from vae.report import blind_reader_set, meets, score_marks  # noqa: E402
 
 
 def read_marks(path):
@@ -31,6 +32,17 @@ def read_marks(path):
     return marks
 
 
+def record(card_path, result):
+    """The reader's counts as the card's blind-reader bars, and every sentence with its mark."""
+    card = json.loads(Path(card_path).read_text())
+    card["blind_reader"] = result
+    for source, bar in (("sample", "blind_reader_samples"), ("midpoint", "blind_reader_midpoints"),
+                        ("real", "blind_reader_real")):
+        card.setdefault("bars", {})[bar] = result[source]["grammatical"]
+        card.setdefault("bars_met", {})[bar] = meets(bar, result[source]["grammatical"])
+    Path(card_path).write_text(json.dumps(card, indent=2))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("action", choices=("write", "score"))
@@ -38,6 +50,7 @@ def main(argv=None):
     parser.add_argument("--model", default=None)
     parser.add_argument("--marks")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--card", type=Path, help="with score: the card.json to record the result in")
     args = parser.parse_args(argv)
     if args.action == "write":
         trained = load_model(args.model)
@@ -56,6 +69,8 @@ def main(argv=None):
                                          for i, s in sorted(key.items()) if s == source]}
                   for source, (yes, total) in scores.items()}
         (args.out / "score.json").write_text(json.dumps(result, indent=1))
+        if args.card:
+            record(args.card, result)
         print(", ".join(f"{source}: {yes} of {total}" for source, (yes, total) in scores.items()))
 
 

@@ -4,14 +4,15 @@
         --out assets/model
 
 1. copies the checkpoint files (not the optimizer state) and the training log into --out, the weights
-   stored as int8 rows (a quarter of fp32's size, for issue 17's history budget; everything below
+   stored as int8 rows (a quarter of fp32's size, for the repository's size budget; everything below
    measures them so);
 2. fits a Gaussian mixture to the posterior means of the training split, a second source of codes
    for the Sample page (vae/density.py);
 3. measures everything vae/report.py measures on the held-out test split, against the
    language-model baseline (--baseline, trained with --mode lm): likelihood, rate, reconstruction
    by length, the everyday sentences by length, the 5 interpolation pairs, samples at the Sample
-   page's defaults and from each source and decoding, the VAE as a compressor, and issue 17's bars;
+   page's defaults and from each source and decoding, the VAE as a compressor, the walkable space
+   (samples, path middles, neighbour midpoints) and the offsets between kinds of sentence, and the bars;
 4. records a few samples exactly as they come out, and the rate-distortion rows (--sweep: a
    sweep.json of scripts/sweep.py, or the probe runs in assets/training/probe_runs.json);
 5. writes all of it into card.json (what the home page shows), then precomputes the maps.
@@ -33,14 +34,16 @@ from vae.compression import compression  # noqa: E402
 from vae.data import read_corpus  # noqa: E402
 from vae.decode import default_sample_settings, sample_prior  # noqa: E402
 from vae.density import fit_latent_density  # noqa: E402
+from vae.metrics import TrainingText  # noqa: E402
 from vae.paths import CORPORA, SHIPPED_MODEL  # noqa: E402
-from vae.report import quality_report, rate_distortion_row  # noqa: E402
+from vae.report import offset_report, quality_report, rate_distortion_row, walkability_report  # noqa: E402
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", required=True, help="checkpoint folder of the trained VAE")
-    parser.add_argument("--baseline", required=True, help="checkpoint folder of the LM baseline (--mode lm)")
+    parser.add_argument("--baseline", help="checkpoint folder of the LM baseline (--mode lm) trained for the same "
+                                           "steps; without it, no figure that needs a language model is measured")
     parser.add_argument("--sweep", help="sweep.json of scripts/sweep.py: the card's rate-distortion table")
     parser.add_argument("--out", default=str(SHIPPED_MODEL))
     parser.add_argument("--iw-samples", type=int, default=100)
@@ -64,9 +67,10 @@ def main(argv=None):
 
     start = time.perf_counter()
     trained.density = fit_latent_density(trained, train, components=args.mixture_components)
-    baseline = load_model(args.baseline)
+    baseline = load_model(args.baseline) if args.baseline else None
     report = quality_report(trained, test, lm=baseline, train_texts=train, iw_samples=args.iw_samples,
                             samples=args.samples)
+    walk = walkability_report(trained, test, train, training_text=TrainingText(trained.tokenizer, train))
     card = trained.card
     card["test_metrics"] = {**report["likelihood"], "reconstruction": report["heldout"],
                             "reconstruction_unk_allowed": report["heldout_unk_allowed"],
@@ -75,12 +79,16 @@ def main(argv=None):
                             "compression": compression(trained, test, evaluation=report["likelihood"]),
                             "corpus": "assets/corpora/test.txt.gz",
                             "eval_seconds": round(time.perf_counter() - start)}
-    card["baseline_lm"] = {**report["lm_baseline"], "command": baseline.card.get("command"),
-                           "steps": baseline.card.get("steps")}
+    card.pop("baseline_lm", None)
+    if baseline is not None:
+        card["baseline_lm"] = {**report["lm_baseline"], "command": baseline.card.get("command"),
+                               "steps": baseline.card.get("steps")}
+        card["sample_settings"] = report["sample_settings"]  # fluency by source and decoding: why the defaults
     card["bars"], card["bars_met"] = report["bars"], report["bars_met"]
     card["mixture"] = {"components": args.mixture_components, "fitted_on": "posterior means of train.txt.gz",
                        "sample_lm_perplexity_ratio": report.get("mixture_sample_lm_perplexity_ratio")}
-    card["sample_settings"] = report["sample_settings"]  # fluency by source and decoding: why the defaults
+    card["walkability"] = walk
+    card["offsets"] = {f"strength {scale:g}": offset_report(trained, train, scale=scale) for scale in (1.0, 2.0)}
     defaults = default_sample_settings(trained)
     default_label = "the Sample page's defaults (" + ", ".join(f"{k} {v}" for k, v in defaults.items()) + ")"
     card["samples"] = {default_label: [s.text for s in sample_prior(trained, 10, seed=0, **defaults)],
@@ -94,13 +102,13 @@ def main(argv=None):
     if args.sweep:
         card["rate_distortion"] = {**json.loads(Path(args.sweep).read_text()), "note": args.note or ""}
         # the shipped model itself, for comparison: far longer training, k=100 for its NLL
-        card["rate_distortion"]["shipped"] = rate_distortion_row(shipped_name(card), report)
+        card["rate_distortion"]["shipped"] = rate_distortion_row(shipped_name(card), report, walk)
     if args.command:
         card["command"] = args.command
     card["shipped_with"] = "python scripts/ship_model.py " + " ".join(argv if argv is not None else sys.argv[1:])
     save_checkpoint(trained, out)  # the same weights, now with the mixture and the card
     store_weights_in_int8(out)  # save_checkpoint wrote them dequantized: stored again, the same bytes
-    print(json.dumps({k: card[k] for k in ("bars", "bars_met", "baseline_lm", "samples", "interpolations")},
+    print(json.dumps({k: card.get(k) for k in ("bars", "bars_met", "baseline_lm", "samples", "interpolations")},
                      indent=2))
     if not args.skip_maps:
         precompute_maps.main(["--model", str(out)])

@@ -1,8 +1,14 @@
-"""The rate-distortion sweep behind the shipped recipe: short runs under one budget, each measured
-the same way, written as a table for the card, the README and the home page.
+"""The sweeps behind the shipped recipe: short runs under one budget, each measured the same way,
+written as a table for the card, the README and the home page.
 
     python scripts/sweep.py --out runs/sweep            # trains what is missing, then measures all
     python scripts/sweep.py --out runs/sweep --measure-only
+    python scripts/sweep.py --sweep walk --out runs/walk # the walkable-space sweep (below)
+
+"rate": from scratch, the rate and the knobs against posterior collapse. "walk": from the 44,000-step
+model (the resumable state in assets/training/tatoeba, or that model from git history), each run
+fine-tuning it for the same steps with one way of shaping the space between codes; read-back and
+walkability (vae/report.py) side by side.
 
 Runs train one at a time (never two heavy jobs at once) through `python -m vae train`, so each
 config is also a command anyone can rerun. A finished run is not trained again.
@@ -21,9 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain s
 
 from vae.checkpoint import load_model  # noqa: E402
 from vae.data import read_corpus  # noqa: E402
+from vae.metrics import TrainingText  # noqa: E402
 from vae.paths import CORPORA as CORPUS  # noqa: E402
 from vae.paths import ROOT  # noqa: E402
-from vae.report import quality_report, rate_distortion_row  # noqa: E402
+from vae.report import quality_report, rate_distortion_row, walkability_report  # noqa: E402
 
 # The same budget and model for every run: the shipped size (GRU, embedding 256, hidden 256, z 32),
 # 1,000 steps of 64 sentences (1.5 epochs), a linear KL anneal over 500 steps.
@@ -44,16 +51,28 @@ RUNS = {  # name: what differs
 }
 
 
+# the walkable-space sweep: 4,000 steps of 64 sentences (0.55 epoch) from the 44,000-step model, a
+# constant KL weight of 1 at its own free bits, learning rate 5e-4 (Adam restarts its moments)
+WALK_COMMON = ("--init-from assets/training/tatoeba --steps 4000 --batch-size 64 --lr 5e-4 --kl-schedule constant "
+               "--dropout 0.1 --precision auto --log-every 200 --save-every 1000 --seed 1")
+WALK_RUNS = {
+    "word deletion 0.3": "--word-deletion 0.3 --free-bits 2.5",
+    "word deletion 0.1": "--word-deletion 0.1 --free-bits 2.5",
+}
+SWEEPS = {"rate": (COMMON, RUNS, 1000), "walk": (WALK_COMMON, WALK_RUNS, 4000)}
+
+
 def folder(out, name):
     return out / name.replace(" + ", "+").replace(" ", "_")
 
 
-def train(out, name, threads):
+def train(out, name, threads, sweep="rate"):
+    common, runs, steps = SWEEPS[sweep]
     run = folder(out, name)
-    if (run / "trainer_state.json").is_file() and json.loads((run / "trainer_state.json").read_text())["step"] >= 1000:
+    if (run / "trainer_state.json").is_file() and json.loads((run / "trainer_state.json").read_text())["step"] >= steps:
         return
     command = (f"{sys.executable} -m vae --threads {threads} train --corpus {CORPUS / 'train.txt.gz'} "
-               f"--out {run} {COMMON} {RUNS[name]}")
+               f"--out {run} {common} {runs[name]}")
     print(f"[{time.strftime('%H:%M:%S')}] {name}: {command}", flush=True)
     with open(f"{run}.log", "w") as log:
         subprocess.run(shlex.split(command), cwd=ROOT, check=True, stdout=log, stderr=subprocess.STDOUT)
@@ -61,6 +80,7 @@ def train(out, name, threads):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sweep", choices=SWEEPS, default="rate")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "sweep")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--measure-only", action="store_true")
@@ -69,10 +89,13 @@ def main():
                         help="k of the sweep's NLL (the shipped model's card uses 100); one k for every run")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    common, runs, _ = SWEEPS[args.sweep]
     if not args.measure_only:
-        for name in RUNS:
-            train(args.out, name, threads=args.threads)
+        for name in runs:
+            train(args.out, name, threads=args.threads, sweep=args.sweep)
     test = read_corpus(CORPUS / "test.txt.gz").texts
+    if args.sweep == "walk":
+        return measure_walk(args, runs, test)
     lm = load_model(folder(args.out, "lm"))
     lm_nll = None
     rows = []
@@ -92,6 +115,36 @@ def main():
                "commands": {name: RUNS[name] for name in RUNS}}
     (args.out / "sweep.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
+
+
+def measure_walk(args, runs, test):
+    """The walk sweep's table: each run's read-back and walkability, no language model (the runs
+    share one start, so their samples are compared with each other and with real text)."""
+    train_texts = read_corpus(CORPUS / "train.txt.gz").texts
+    training_text = TrainingText(load_model(CORPUS.parent / "training" / "tatoeba").tokenizer, train_texts)
+    rows = []
+    for name in runs:
+        run = folder(args.out, name)
+        if not (run / "trainer_state.json").is_file():
+            continue
+        trained = load_model(run)
+        started = time.perf_counter()
+        report = quality_report(trained, test, train_texts=train_texts, samples=args.samples,
+                                iw_samples=args.iw_samples)
+        walk = walkability_report(trained, test, train_texts, samples=args.samples, training_text=training_text)
+        rows.append(rate_distortion_row(name, report, walk))
+        (run / "report.json").write_text(json.dumps({"quality": report, "walkability": walk}, indent=2))
+        print(f"[{time.strftime('%H:%M:%S')}] measured {name} in {time.perf_counter() - started:.0f} s: "
+              + json.dumps(rows[-1]), flush=True)
+    summary = {"budget": common_budget(SWEEPS["walk"][0]), "test_sentences": len(test), "iw_samples": args.iw_samples,
+               "samples": args.samples, "rows": rows, "commands": runs,
+               "real_heldout": walk["real_heldout"] if rows else None}
+    (args.out / "sweep.json").write_text(json.dumps(summary, indent=2))
+    print(json.dumps(summary, indent=2))
+
+
+def common_budget(common):
+    return f"python -m vae train {common}"
 
 
 if __name__ == "__main__":

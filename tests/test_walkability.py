@@ -84,7 +84,8 @@ def test_blind_reader_set_hides_its_sources_and_scores_marks(tiny_trained):
     assert len(rows) == 90 and [i for i, _ in rows] == list(range(1, 91))
     assert sorted(key.values()).count("real") == 30 and set(key.values()) == set(BLIND_SOURCES)
     real = [text for i, text in rows if key[i] == "real"]
-    assert all(text == text.lower() for text in real)  # real ones look like decoded ones
+    tokenizer = trained.tokenizer  # real ones look like decoded ones: through the tokenizer and back
+    assert all(text == tokenizer.decode(tokenizer.encode(text)) for text in real)
     marks = {i: key[i] == "real" for i in key}
     assert score_marks(key, marks) == {"sample": (0, 30), "midpoint": (0, 30), "real": (30, 30)}
     del marks[1]
@@ -94,3 +95,23 @@ def test_blind_reader_set_hides_its_sources_and_scores_marks(tiny_trained):
         assert "unmarked" in str(e)
     else:
         raise AssertionError("a missing mark must be an error")
+
+
+def test_the_blind_reader_script_writes_a_set_and_records_a_readers_marks_in_a_card(tiny_model_dir, tmp_path):
+    import json
+    import shutil
+
+    from scripts import blind_reader
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    out = tmp_path / "blind"
+    blind_reader.main(["write", "--model", str(model), "--out", str(out)])
+    lines = (out / "sentences.txt").read_text().splitlines()
+    assert len(lines) == 90 and "real" not in (out / "sentences.txt").read_text()
+    marks = tmp_path / "marks.txt"
+    marks.write_text("".join(f"{line.split(chr(9))[0]}\ty\n" for line in lines))
+    blind_reader.main(["score", "--out", str(out), "--marks", str(marks), "--card", str(model / "card.json")])
+    card = json.loads((model / "card.json").read_text())
+    assert card["bars"]["blind_reader_samples"] == 30 and card["bars_met"]["blind_reader_real"] is True
+    assert len(card["blind_reader"]["midpoint"]["sentences"]) == 30
