@@ -172,9 +172,11 @@ def generate(trained: TrainedModel, z, strategy="sample", temperature=1.0, top_k
     B = z.size(0)
     state = model.initial_state(z)
     inputs = torch.full((B,), BOS_ID, dtype=torch.long, device=model.device)
-    out = torch.empty(B, max_len + 1, dtype=torch.long, device=model.device)
+    out = torch.full((B, max_len + 1), EOS_ID, dtype=torch.long, device=model.device)
     logprob = torch.zeros(B, device=model.device)
-    done = torch.zeros(B, dtype=torch.bool, device=model.device)
+    # the rows still decoding: a sentence that has ended leaves the batch, so that a batch costs its
+    # sentences' own lengths, not its longest one's times its size
+    alive = torch.arange(B, device=model.device)
     banned_first = torch.tensor([EOS_ID] + ([] if allow_unk else [UNK_ID]), device=model.device)
     banned = banned_first[1:]
     for t in range(max_len + 1):
@@ -190,16 +192,25 @@ def generate(trained: TrainedModel, z, strategy="sample", temperature=1.0, top_k
             if len(ban):
                 logits.index_fill_(1, ban, -math.inf)
             inputs = pick_next(logits, strategy, temperature, top_k, top_p, generator)
-        logprob += torch.where(done, 0.0, log_probs.gather(1, inputs[:, None])[:, 0])
-        out[:, t] = inputs
-        done |= inputs == EOS_ID
-        if done.all():
+        logprob[alive] += log_probs.gather(1, inputs[:, None])[:, 0]
+        out[alive, t] = inputs
+        going = inputs != EOS_ID
+        if not going.any():
             break
+        if not going.all():
+            alive, inputs, z, state = alive[going], inputs[going], z[going], rows(state, going)
     samples = []
     for row, lp in zip(out[:, : t + 1].tolist(), logprob.tolist()):
         words = trained.tokenizer.tokens(row)
         samples.append(Sample(trained.tokenizer.decode(row), len(words), lp))
     return samples
+
+
+def rows(state, keep):
+    """The decoder state of the rows `keep` selects: (layers, B, H), or an LSTM's pair of them."""
+    if isinstance(state, tuple):
+        return tuple(part[:, keep] for part in state)
+    return state[:, keep]
 
 
 def pick_next(logits, strategy, temperature, top_k, top_p, generator):
