@@ -32,8 +32,8 @@ from scripts import precompute_maps  # noqa: E402
 from vae.checkpoint import DENSITY_FILE, FILES, load_model, save_checkpoint, store_weights_in_int8  # noqa: E402
 from vae.compression import compression  # noqa: E402
 from vae.data import read_corpus  # noqa: E402
-from vae.decode import default_sample_settings, sample_prior  # noqa: E402
-from vae.density import fit_latent_density  # noqa: E402
+from vae.decode import default_sample_settings, encode_texts, sample_prior  # noqa: E402
+from vae.density import FIT_SENTENCES, fit_latent_density  # noqa: E402
 from vae.metrics import TrainingText  # noqa: E402
 from vae.paths import CORPORA, SHIPPED_MODEL  # noqa: E402
 from vae.report import offset_report, quality_report, rate_distortion_row, walkability_report  # noqa: E402
@@ -66,7 +66,8 @@ def main(argv=None):
     train = read_corpus(CORPORA / "train.txt.gz").texts
 
     start = time.perf_counter()
-    trained.density = fit_latent_density(trained, train, components=args.mixture_components)
+    codes = encode_texts(trained, train[:FIT_SENTENCES])
+    trained.density = fit_latent_density(codes, components=args.mixture_components)
     baseline = load_model(args.baseline) if args.baseline else None
     report = quality_report(trained, test, lm=baseline, train_texts=train, iw_samples=args.iw_samples,
                             samples=args.samples)

@@ -12,7 +12,7 @@ from ui.dimensions import SAME
 from ui.maps import PALETTE, selected_rows
 from vae.checkpoint import load_model, save_checkpoint
 from vae.data import read_corpus
-from vae.decode import SAMPLE_DEFAULTS
+from vae.decode import SAMPLE_DEFAULTS, encode_texts
 from vae.density import fit_latent_density
 from vae.metrics import rank_dimensions
 from vae.paths import VALID_SPLIT
@@ -59,7 +59,7 @@ def test_without_a_fitted_mixture_sample_offers_only_the_prior(open_page):
 
 def test_sample_starts_from_the_measured_default_source_and_switches(tiny_model_dir, tmp_path, monkeypatch):
     trained = load_model(tiny_model_dir, device="cpu")
-    trained.density = fit_latent_density(trained, SENTENCES, components=2)
+    trained.density = fit_latent_density(encode_texts(trained, SENTENCES), components=2)
     model_dir = tmp_path / "model"
     save_checkpoint(trained, model_dir)
     monkeypatch.setenv("TEXT_VAE_MODEL", str(model_dir))
@@ -92,7 +92,7 @@ def test_arithmetic_decodes_c_plus_b_minus_a(open_page):
     at.text_input(key="sum_a").set_value(SENTENCES[2])
     at.text_input(key="sum_b").set_value(SENTENCES[2])
     at.text_input(key="sum_c").set_value(SENTENCES[9]).run()
-    assert "### rain falls on the roof\\." in [m.value for m in no_exception(at).markdown]  # b = a: c itself
+    assert "### Rain falls on the roof\\." in [m.value for m in no_exception(at).markdown]  # b = a: c itself
     assert sum("read back exactly" in m.value for m in at.markdown) == 3
 
 
@@ -108,7 +108,7 @@ def test_offsets_move_a_typed_sentence_by_the_chosen_kind_and_strength(open_page
     assert at.selectbox(key="offset").value == "statement → question"
     assert sum("read back exactly" in m.value for m in at.markdown) == 1
     at.slider(key="offset_strength").set_value(0.0).run()  # no move: the sentence's own read-back
-    assert "### we like green tea\\." in [m.value for m in no_exception(at).markdown]
+    assert "### We like green tea\\." in [m.value for m in no_exception(at).markdown]
     at.selectbox(key="offset").set_value("present → past").run()
     assert no_exception(at).subheader[0].value == "present → past"
 
@@ -159,7 +159,7 @@ def test_a_link_opens_the_latent_dimensions_of_its_sentence(open_page):
     assert grid[0] == ["z \\ t", "-3", "-1.5", "0", "+1.5", "+3"]
     assert len(grid) == 1 + 4  # the 4 most used dimensions by default
     assert all(row[3] == SAME for row in grid[1:])  # t = 0 is mu itself
-    assert "**μ reads back:** the cat sat on the mat\\. :green-badge[:material/check: read back exactly]" in [
+    assert "**μ reads back:** The cat sat on the mat\\. :green-badge[:material/check: read back exactly]" in [
         m.value for m in at.markdown]
 
 

@@ -52,7 +52,7 @@ def test_a_mixture_prior_of_one_standard_gaussian_gives_the_nll_under_n01(tiny_t
 def test_evaluate_reports_the_nll_under_the_fitted_mixture_when_asked(tiny_trained):
     trained = copy.copy(tiny_trained[0])
     assert "iw_nll_mixture_prior" not in evaluate(trained, SENTENCES, iw_samples=10, mixture_prior=True)
-    trained.density = fit_latent_density(trained, SENTENCES, components=2)
+    trained.density = fit_latent_density(encode_texts(trained, SENTENCES), components=2)
     result = evaluate(trained, SENTENCES, iw_samples=10, mixture_prior=True)
     assert result["iw_nll"] == evaluate(trained, SENTENCES, iw_samples=10)["iw_nll"]  # unchanged by the option
     # fitted to these very codes, the mixture sits where they are; N(0, I) does not

@@ -7,7 +7,7 @@ import pytest
 import torch
 from conftest import SENTENCES
 
-from vae.decode import SAMPLE_DEFAULTS, InputError, default_sample_settings, sample_prior
+from vae.decode import SAMPLE_DEFAULTS, InputError, default_sample_settings, encode_texts, sample_prior
 from vae.density import fit_latent_density, sample_density
 from vae.metrics import (
     lm_perplexity,
@@ -71,7 +71,7 @@ def test_sample_metrics_report_empty_samples_and_fluency(tiny_trained):
 
 def test_the_mixture_is_fitted_to_training_codes_and_sampled_from(tiny_trained):
     trained, _ = tiny_trained
-    density = fit_latent_density(trained, SENTENCES, components=2)
+    density = fit_latent_density(encode_texts(trained, SENTENCES), components=2)
     assert density["means"].shape == (2, 8) and density["scale_tril"].shape == (2, 8, 8)
     z = sample_density(density, 500, torch.Generator().manual_seed(0), "cpu")
     assert z.shape == (500, 8)
@@ -84,7 +84,7 @@ def test_spread_scales_the_noise_of_the_codes(tiny_trained):
     trained, _ = tiny_trained
     at_the_centre = sample_prior(trained, 4, seed=0, spread=0.0, strategy="greedy")
     assert len({s.text for s in at_the_centre}) == 1  # z = 0 every time
-    density = fit_latent_density(trained, SENTENCES, components=2)
+    density = fit_latent_density(encode_texts(trained, SENTENCES), components=2)
     z = sample_density(density, 50, torch.Generator().manual_seed(0), "cpu", spread=0.0)
     assert all(any(torch.allclose(code, mean) for mean in density["means"]) for code in z)  # component means
     with pytest.raises(InputError, match="spread"):

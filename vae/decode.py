@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import torch
 
 from .data import sorted_batches, to_batch
+from .density import sample_density
 from .model import TrainedModel
 from .tokenizer import BOS_ID, EOS_ID, UNK_ID
 
@@ -257,8 +258,6 @@ def sample_prior(trained: TrainedModel, n, seed=0, source="prior", spread=1.0, *
     """n sentences decoded from z ~ p(z) = N(0, I), or from the Gaussian mixture fitted to the
     training codes (source="mixture"; see vae/density.py). `spread` scales the noise: z = spread * eps
     from the prior, mean + spread * L eps from the mixture (below 1: a reduced temperature)."""
-    from .density import sample_density  # density imports this module
-
     if source not in SOURCES:
         raise InputError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
     n = check_whole("the number of samples", n, 1, MAX_SAMPLES)

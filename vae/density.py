@@ -10,15 +10,16 @@ a simple density to the training codes and sample from it instead. scikit-learn'
 
 import torch
 
-from .decode import encode_texts
+FIT_SENTENCES = 50_000  # training codes the mixture is fitted to: more changes its samples little, its time a lot
 
 
-def fit_latent_density(trained, texts, components=32, seed=0, max_sentences=50_000):
-    """Fit a full-covariance Gaussian mixture to the posterior means of `texts`; returns its tensors,
-    rounded to fp16 as a checkpoint stores them (so what is measured is what ships)."""
+def fit_latent_density(codes, components=32, seed=0):
+    """Fit a full-covariance Gaussian mixture to codes (N, latent), the posterior means of training
+    sentences (vae.decode.encode_texts); returns its tensors, rounded to fp16 as a checkpoint stores
+    them (so what is measured is what ships)."""
     from sklearn.mixture import GaussianMixture  # imported here: only fitting needs scikit-learn
 
-    mu = encode_texts(trained, texts[:max_sentences]).double().numpy()
+    mu = codes.double().numpy()
     gmm = GaussianMixture(components, covariance_type="full", random_state=seed, reg_covar=1e-4)
     gmm.fit(mu)
     tensors = {"weights": torch.from_numpy(gmm.weights_), "means": torch.from_numpy(gmm.means_),

@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 from .checkpoint import CheckpointError, load_model, save_checkpoint
+from .paths import ROOT
 from .runner import NICENESS, Watched, clicks_file, free_slot, live_runs, run_threads, take_slot, watch_clicks
 
 START = "start"  # the Trainer at step 0, written by the parent
@@ -95,7 +96,7 @@ class ProcessRun(Watched):
                 self._process = subprocess.Popen(
                     [sys.executable, "-m", "vae.process_run", str(folder), str(child_end.fileno())],
                     pass_fds=[child_end.fileno()], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    cwd=Path(__file__).resolve().parent.parent)
+                    cwd=ROOT)
             child_end.close()
         except BaseException:
             free_slot()
