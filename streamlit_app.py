@@ -13,7 +13,7 @@ request.
 
 import streamlit as st
 
-from ui import card, common, explain, tryit, warmup
+from ui.navigation import PAGES, starting
 
 
 def home():
@@ -22,15 +22,19 @@ def home():
 
 st.set_page_config(page_title="Text VAE Explorer", page_icon="🔤", layout="wide")
 HOME = st.Page(home, title="Home", default=True)
-page = st.navigation([HOME] + [st.Page(f"pages/{name}.py", title=title) for name, title in common.PAGES],
+page = st.navigation([HOME] + [st.Page(f"pages/{name}.py", title=title) for name, title in PAGES],
                      position="top")
-page.run()
 if page is not HOME:
+    page.run()  # each page draws its title, then loads what it needs (ui.navigation.starting)
+    from ui import warmup
+
     warmup.start_with_server()  # see the end of this file
     st.stop()
 
 st.title("Text VAE Explorer")
-trained = common.sidebar(require_model=False)
+with starting():
+    from ui import card, common, explain, tryit, warmup
+    trained = common.sidebar(require_model=False)
 st.markdown(
     "A **variational autoencoder** (VAE) for sentences squeezes a sentence into a point **z** of a "
     "small continuous space and writes a sentence back from any point of it. Try it:"

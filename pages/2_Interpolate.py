@@ -7,23 +7,25 @@ Controls on the left, the outcome on the right, so that on a projector (1280x720
 
 import streamlit as st
 
-from ui import common, dimensions, maps, offsets
-from ui.markdown import escape, highlighted, shortened
-from vae.decode import (
-    InputError,
-    arithmetic,
-    interpolate,
-    reads_back,
-    reconstruct,
-    sentence_ids,
-    traversal_offsets,
-    traverse,
-)
-from vae.neighbours import METRICS
-from vae.offsets import OFFSETS, apply_offset
+from ui.navigation import starting
 
 st.set_page_config(page_title="Interpolate · Text VAE Explorer", page_icon="🧭", layout="wide")
 st.title("Interpolate")
+with starting():  # the title is drawn before PyTorch and the model are loaded
+    from ui import common, dimensions, maps, offsets
+    from ui.markdown import escape, highlighted, shortened
+    from vae.decode import (
+        InputError,
+        arithmetic,
+        interpolate,
+        reads_back,
+        reconstruct,
+        sentence_ids,
+        traversal_offsets,
+        traverse,
+    )
+    from vae.neighbours import METRICS
+    from vae.offsets import OFFSETS, apply_offset
 trained = common.sidebar()
 common.note_if_no_latent(trained)
 controls, results = st.columns([2, 3], gap="large")

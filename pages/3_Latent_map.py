@@ -2,13 +2,15 @@
 
 import streamlit as st
 
-from ui import common, maps
-from ui.upload import corpus_uploader
-from vae.decode import InputError
-from vae.latent_map import map_csv
+from ui.navigation import starting
 
 st.set_page_config(page_title="Latent map · Text VAE Explorer", page_icon="🗺️", layout="wide")
 st.title("Latent map")
+with starting():  # the title is drawn before PyTorch and the model are loaded
+    from ui import common, maps
+    from ui.upload import corpus_uploader
+    from vae.decode import InputError
+    from vae.latent_map import map_csv
 trained = common.sidebar()
 common.note_if_no_latent(trained)
 controls, chart = st.columns([1, 2], gap="large")  # on a projector, the map is in view beside its controls

@@ -4,17 +4,20 @@ Setup and buttons on the left, the live charts on the right: on a projector (128
 are in view while the run goes on.
 """
 
-import pandas as pd
 import streamlit as st
 
-from ui import common, training
-from ui.markdown import shortened
-from ui.upload import corpus_uploader
-from vae.objective import SCHEDULES
-from vae.runner import RunnerBusy
+from ui.navigation import starting
 
 st.set_page_config(page_title="Train · Text VAE Explorer", page_icon="🏋️", layout="wide")
 st.title("Train")
+with starting():  # the title is drawn before PyTorch and the model are loaded
+    import pandas as pd
+
+    from ui import common, training
+    from ui.markdown import shortened
+    from ui.upload import corpus_uploader
+    from vae.objective import SCHEDULES
+    from vae.runner import RunnerBusy
 # this page needs no model (it makes one), and runs do not sit out its reruns: it is there to watch them
 common.sidebar(require_model=False, training_sits_out=False)
 training.calm_live_view()

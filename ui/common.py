@@ -15,12 +15,11 @@ from vae.model import TrainedModel
 from vae.paths import default_model
 from vae.runner import small_server, user_request
 
+from .navigation import PAGES  # noqa: F401  (the pages' list, kept importable from here)
+
 # the Train page's side of the contract: it sets both keys when the user picks "Use this model"
 SESSION_MODEL, SESSION_MODEL_NAME = "session_model", "session_model_name"
 
-# the pages after Home, as streamlit_app.py lists them: (file in pages/ without .py, title)
-PAGES = [("1_Sample", "Sample"), ("2_Interpolate", "Interpolate"), ("3_Latent_map", "Latent map"),
-         ("4_Train", "Train")]
 
 
 # the model
