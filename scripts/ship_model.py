@@ -52,6 +52,8 @@ def main(argv=None):
     parser.add_argument("--command", help="the commands that retrain the run, where its card's own command does "
                                           "not (resumed before the card kept every command; a state compacted)")
     parser.add_argument("--note", help="a sentence for the card's rate-distortion table: why this recipe")
+    parser.add_argument("--summary", help="what this model is for, in a line: the sidebar shows it when a second "
+                                          "model ships beside it")
     parser.add_argument("--skip-maps", action="store_true")
     args = parser.parse_args(argv)
     run, out = Path(args.run), Path(args.out)
@@ -106,6 +108,8 @@ def main(argv=None):
         card["rate_distortion"]["shipped"] = rate_distortion_row(shipped_name(card), report, walk)
     if args.command:
         card["command"] = args.command
+    if args.summary:
+        card["summary"] = args.summary
     card["shipped_with"] = "python scripts/ship_model.py " + " ".join(argv if argv is not None else sys.argv[1:])
     save_checkpoint(trained, out)  # the same weights, now with the mixture and the card
     store_weights_in_int8(out)  # save_checkpoint wrote them dequantized: stored again, the same bytes

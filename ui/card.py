@@ -12,7 +12,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from vae.model import TrainedModel
-from vae.paths import default_model
 from vae.report import BARS
 
 from . import common
@@ -98,7 +97,7 @@ def how_to_train(card):
 def describe(trained, card):
     config = trained.model.config
     source = (st.session_state.get(common.SESSION_MODEL_NAME) or "trained in this session"
-              if common.using_session_model() else f"shipped model, `{default_model()}`")
+              if common.using_session_model() else f"shipped model, `{common.shipped_folder()}`")
     kind = "autoencoder" if config.autoencoder else "language model (no latent)" if config.language_model else "VAE"
     sentences = card.get("training_sentences")
     steps = card.get("steps")

@@ -4,7 +4,9 @@ The model in use is the one the Train page put in this browser session ("Use thi
 the shipped model, which is loaded once per server process and shared read-only by all sessions.
 """
 
+import json
 import weakref
+from pathlib import Path
 
 import streamlit as st
 import torch
@@ -12,13 +14,14 @@ import torch
 from vae.checkpoint import CheckpointError, load_model
 from vae.latent_map import weights_fingerprint
 from vae.model import TrainedModel
-from vae.paths import default_model
+from vae.paths import default_model, model_name, shipped_models
 from vae.runner import small_server, user_request
 
 from .navigation import PAGES  # noqa: F401  (the pages' list, kept importable from here)
 
 # the Train page's side of the contract: it sets both keys when the user picks "Use this model"
 SESSION_MODEL, SESSION_MODEL_NAME = "session_model", "session_model_name"
+SHIPPED_CHOICE = "model"  # the sidebar's choice of shipped model, and its URL parameter
 
 
 
@@ -31,11 +34,42 @@ def _load_model(path: str, modified: float) -> TrainedModel:
     return load_model(path)  # onto the GPU when there is one (vae.checkpoint.pick_device)
 
 
+def shipped_folder() -> Path:
+    """The folder of the shipped model this session chose (the sidebar's "Model", kept in the URL so
+    that a reload or a copied link keeps it), else the default one."""
+    folders = {model_name(folder): folder for folder in shipped_models()}
+    return folders.get(st.session_state.get(SHIPPED_CHOICE) or st.query_params.get(SHIPPED_CHOICE),
+                       shipped_models()[0])
+
+
 def shipped_model() -> TrainedModel:
-    """The shipped model, loaded once per process; raises CheckpointError if there is none."""
-    path = default_model()
+    """The shipped model in use, loaded once per process; raises CheckpointError if there is none."""
+    path = shipped_folder()
     weights = path / "model.safetensors"
     return _load_model(str(path), weights.stat().st_mtime if weights.is_file() else 0.0)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def shipped_summary(folder: str, modified: float) -> str:
+    """A line that says what a shipped model is for (its card's "summary"), or nothing."""
+    try:
+        summary = json.loads((Path(folder) / "card.json").read_text()).get("summary")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return summary if isinstance(summary, str) else ""
+
+
+def choose_shipped_model():
+    """The sidebar's choice between shipped models, when there is more than one."""
+    folders = shipped_models()
+    if len(folders) < 2:
+        return
+    names = [model_name(folder) for folder in folders]
+    st.radio("Model", names, horizontal=True, **in_url(SHIPPED_CHOICE),
+             captions=[shipped_summary(str(f), (f / "card.json").stat().st_mtime if (f / "card.json").is_file() else 0)
+                       for f in folders],
+             help="The shipped models: each was trained for a different side of the same trade-off (see its card "
+                  "on Home).")
 
 
 def using_session_model() -> bool:
@@ -105,6 +139,9 @@ def sidebar(require_model=True, training_sits_out=True) -> TrainedModel | None:
     through_the_navigation()
     # a projector shows 720 pixels: Streamlit's 6rem above the title is room a result needs
     st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 2.5rem;}</style>")
+    if not using_session_model():
+        with st.sidebar:
+            choose_shipped_model()
     try:
         trained, error = current_model(), None
     except CheckpointError as e:
@@ -117,7 +154,7 @@ def sidebar(require_model=True, training_sits_out=True) -> TrainedModel | None:
             st.markdown(f"**Model:** {name}  \n*(trained in this browser session)*")
             st.button("Back to the shipped model", on_click=back_to_shipped_model)
         else:
-            st.markdown(f"**Model:** shipped model  \n`{default_model()}`")
+            st.markdown(f"**Model:** shipped model  \n`{shipped_folder()}`")
         if trained is not None:
             st.markdown(f"**Device:** {device_name(trained.device)}")
         st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1,

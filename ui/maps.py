@@ -17,11 +17,11 @@ from vae.data import Corpus, parse_corpus
 from vae.decode import encode_ids, encode_texts, sentence_ids
 from vae.latent_map import bytes_fingerprint, load_map, map_path
 from vae.neighbours import nearest
-from vae.paths import CORPORA, default_model
+from vae.paths import CORPORA
 from vae.projection import N_EPOCHS, project
 
 from . import warmup
-from .common import model_key
+from .common import model_key, shipped_folder
 
 SHIPPED_CORPORA = {  # name -> what its labels are
     "sentence_kinds": "kind of sentence: question, negation, statement, exclamation",
@@ -82,7 +82,7 @@ def latent_map(trained, corpus: Corpus, corpus_key: str, corpus_name: str | None
     key = model_key(trained)
     saved = None
     if corpus_name is not None:
-        saved = precomputed(key, corpus_key, str(map_path(default_model(), corpus_name)))
+        saved = precomputed(key, corpus_key, str(map_path(shipped_folder(), corpus_name)))
     mu = saved["mu"] if saved is not None else encoded(key, corpus_key, trained, corpus.texts)
     # a refit must reproduce the saved coordinates (to place a typed sentence): same settings only
     if (method == "umap" and saved is not None
@@ -99,7 +99,7 @@ def codes(trained, corpus: Corpus, corpus_key: str, corpus_name: str | None) -> 
     model, else encoded once and cached."""
     key = model_key(trained)
     if corpus_name is not None:
-        saved = precomputed(key, corpus_key, str(map_path(default_model(), corpus_name)))
+        saved = precomputed(key, corpus_key, str(map_path(shipped_folder(), corpus_name)))
         if saved is not None:
             return saved["mu"]
     return encoded(key, corpus_key, trained, corpus.texts)

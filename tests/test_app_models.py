@@ -1,0 +1,45 @@
+"""Two shipped models: the sidebar chooses between them, and a link or a reload keeps the choice."""
+
+import json
+import shutil
+
+from conftest import ROOT, TIMEOUT, no_exception
+from streamlit.testing.v1 import AppTest
+
+import vae.paths
+
+
+def two_models(tiny_model_dir, tmp_path, monkeypatch):
+    monkeypatch.delenv("TEXT_VAE_MODEL", raising=False)
+    default, precise = tmp_path / "model", tmp_path / "model_precise"
+    for folder, summary in ((default, "walks: samples read as English"), (precise, "reads back what you type")):
+        shutil.copytree(tiny_model_dir, folder)
+        card = json.loads((folder / "card.json").read_text())
+        (folder / "card.json").write_text(json.dumps({**card, "summary": summary}))
+    monkeypatch.setattr(vae.paths, "SHIPPED_MODEL", default)
+    return default, precise
+
+
+def sidebar_text(at):
+    return " ".join(m.value for m in at.sidebar.markdown)
+
+
+def test_the_sidebar_offers_each_shipped_model_and_the_url_keeps_the_choice(tiny_model_dir, tmp_path, monkeypatch):
+    default, precise = two_models(tiny_model_dir, tmp_path, monkeypatch)
+    at = no_exception(AppTest.from_file(str(ROOT / "pages/1_Sample.py"), default_timeout=TIMEOUT).run())
+    choice = at.sidebar.radio(key="model")
+    assert choice.options == ["default", "precise"] and choice.value == "default"
+    assert str(default) in sidebar_text(at)
+    choice.set_value("precise").run()
+    assert str(precise) in sidebar_text(no_exception(at))
+    # a copied link, or a reload: the page opens with ?model=precise
+    again = AppTest.from_file(str(ROOT / "pages/1_Sample.py"), default_timeout=TIMEOUT)
+    again.query_params["model"] = "precise"
+    again = no_exception(again.run())
+    assert again.sidebar.radio(key="model").value == "precise" and str(precise) in sidebar_text(again)
+
+
+def test_one_model_needs_no_choice(tiny_model_dir, monkeypatch):
+    monkeypatch.setenv("TEXT_VAE_MODEL", str(tiny_model_dir))
+    at = no_exception(AppTest.from_file(str(ROOT / "pages/1_Sample.py"), default_timeout=TIMEOUT).run())
+    assert not [r for r in at.sidebar.radio if r.key == "model"]
