@@ -4,14 +4,18 @@ Controls on the left, sentences on the right: on a projector (1280x720) the resu
 change is in view without scrolling.
 """
 
-import pandas as pd
 import streamlit as st
 
-from ui import common
-from vae.decode import SAMPLE_DEFAULTS, STRATEGIES, InputError, sample_near, sample_prior, sentence_ids
+from ui.navigation import starting
 
 st.set_page_config(page_title="Sample · Text VAE Explorer", page_icon="🎲", layout="wide")
 st.title("Sample")
+with starting():  # the title is drawn before PyTorch and the model are loaded
+    import pandas as pd
+
+    from ui import common
+    from vae.decode import SAMPLE_DEFAULTS, STRATEGIES, InputError, sample_near, sample_prior, sentence_ids
+    from vae.metrics import num_words
 trained = common.sidebar()
 controls, results = st.columns([2, 3], gap="large")
 
@@ -86,7 +90,8 @@ with results:
                                spread, **decoding)
 
     table = pd.DataFrame({"sentence": [s.text for s in samples],
-                          "words": [s.num_words for s in samples],
+                          # words as people count them: Sample.num_words counts the full stop too
+                          "words": [num_words(s.text.split()) for s in samples],
                           "log p(x|z)": [s.logprob for s in samples]},
                          index=pd.RangeIndex(1, len(samples) + 1))
     slot.table(table.style.format({"log p(x|z)": "{:.2f}"}))

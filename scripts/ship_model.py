@@ -28,8 +28,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from anywhere
 
 
-from scripts import precompute_maps  # noqa: E402
-from vae.checkpoint import DENSITY_FILE, FILES, load_model, save_checkpoint, store_weights_in_int8  # noqa: E402
+from scripts import learn_casing, precompute_maps  # noqa: E402
+from vae.checkpoint import (  # noqa: E402
+    CASING_FILE,
+    DENSITY_FILE,
+    FILES,
+    load_model,
+    save_checkpoint,
+    store_weights_in_int8,
+)
 from vae.compression import compression  # noqa: E402
 from vae.data import read_corpus  # noqa: E402
 from vae.decode import default_sample_settings, encode_texts, sample_prior  # noqa: E402
@@ -59,9 +66,12 @@ def main(argv=None):
     run, out = Path(args.run), Path(args.out)
 
     out.mkdir(parents=True, exist_ok=True)
-    (out / DENSITY_FILE).unlink(missing_ok=True)
-    for name in (*FILES, "train_log.jsonl"):
+    for name in (DENSITY_FILE, CASING_FILE):
+        (out / name).unlink(missing_ok=True)
+    for name in (*FILES, "train_log.jsonl", *[CASING_FILE] * (run / CASING_FILE).is_file()):
         shutil.copy2(run / name, out / name)
+    if not (out / CASING_FILE).is_file():  # a run started from a model saved before casing was learned
+        learn_casing.main(["--model", str(out)])
     store_weights_in_int8(out)
     trained = load_model(out)  # fp32 parameters holding the dequantized int8 values: what users load
     test = read_corpus(CORPORA / "test.txt.gz").texts

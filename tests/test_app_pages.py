@@ -178,7 +178,8 @@ def test_a_shared_link_restores_the_settings(open_page):
 def test_sampling_near_a_sentence_with_no_spread_decodes_that_sentence(open_page):
     at = no_exception(open_page("pages/1_Sample.py", source="near a sentence", near=SENTENCES[0],
                                 spread="0.0", strategy="greedy", samples="3"))
-    assert sentences(at) == ["the cat sat on the mat."] * 3
+    assert sentences(at) == ["The cat sat on the mat."] * 3
+    assert list(at.table[0].value["words"]) == [6] * 3  # the full stop is not a word
 
 
 def test_sampling_near_an_empty_sentence_warns_instead_of_failing(open_page):
@@ -207,7 +208,7 @@ def test_interpolation_has_the_requested_steps_between_the_two_sentences(open_pa
     assert len(lines) == 5
     assert lines[0].startswith("`t = 0.00`") and lines[-1].startswith("`t = 1.00`")
     plain = [re.sub(r":orange-badge\[(.*?)\]", r"\1", line).replace("\\", "") for line in lines]  # as read
-    assert "the cat sat on the mat." in plain[0] and "a dog ran in the park." in plain[-1]
+    assert "The cat sat on the mat." in plain[0] and "A dog ran in the park." in plain[-1]
     ends = [m.value for m in at.markdown if m.value.startswith(("**z₀ reads back:**", "**z₁ reads back:**"))]
     assert len(ends) == 2 and all("read back exactly" in e for e in ends)  # the tiny model reconstructs both
 

@@ -152,7 +152,8 @@ def test_the_download_is_a_loadable_checkpoint(tiny_trained, tmp_path):
     trained, trainer = tiny_trained
     run = runner.TrainingRun(trainer)  # never started: the snapshot is the fixture's model
     with zipfile.ZipFile(io.BytesIO(training.checkpoint_bytes(run))) as zf:
-        assert sorted(zf.namelist()) == sorted(["model.safetensors", "config.json", "tokenizer.json", "card.json"])
+        assert sorted(zf.namelist()) == sorted(["model.safetensors", "config.json", "tokenizer.json", "card.json",
+                                                "casing.json"])
         zf.extractall(tmp_path)
     loaded = load_model(tmp_path, "cpu")
     assert loaded.card["steps"] == trainer.step

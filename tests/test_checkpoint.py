@@ -60,7 +60,7 @@ def test_zip_holds_the_checkpoint_files(tiny_model_dir):
     import zipfile
 
     names = zipfile.ZipFile(io.BytesIO(checkpoint_zip(tiny_model_dir))).namelist()
-    assert set(names) == {"model.safetensors", "config.json", "tokenizer.json", "card.json"}
+    assert set(names) == {"model.safetensors", "config.json", "tokenizer.json", "card.json", "casing.json"}
 
 
 def test_resume_continues_exactly_where_it_stopped(tmp_path):

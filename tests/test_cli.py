@@ -97,7 +97,7 @@ def test_sample(tiny_model_dir, capsys):
 def test_sample_near(tiny_model_dir, capsys):
     assert main(["sample", "--model", str(tiny_model_dir), "-n", "2", "--near", SENTENCES[0], "--spread", "0",
                  "--strategy", "greedy"]) == 0
-    assert all(line.endswith("the cat sat on the mat.") for line in capsys.readouterr().out.splitlines())
+    assert all(line.endswith("The cat sat on the mat.") for line in capsys.readouterr().out.splitlines())
 
 
 def test_interpolate(tiny_model_dir, capsys):
@@ -105,7 +105,7 @@ def test_interpolate(tiny_model_dir, capsys):
                  "--method", "spherical"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 4
-    assert lines[0].endswith("the cat sat on the mat.") and lines[-1].endswith("a dog ran in the park.")
+    assert lines[0].endswith("The cat sat on the mat.") and lines[-1].endswith("A dog ran in the park.")
 
 
 def test_traverse_walks_the_dimensions_asked_for(tiny_model_dir, capsys):
@@ -113,7 +113,7 @@ def test_traverse_walks_the_dimensions_asked_for(tiny_model_dir, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line for line in lines if line.startswith("dimension")] == ["dimension 5", "dimension 2"]
     assert len(lines) == 2 + 2 * 3
-    assert lines[2] == " +0.00  the cat sat on the mat." and lines[1].startswith(" -3.00  ")
+    assert lines[2] == " +0.00  The cat sat on the mat." and lines[1].startswith(" -3.00  ")
 
 
 def test_traverse_walks_the_most_used_dimensions_by_default(tiny_model_dir, corpus, capsys):

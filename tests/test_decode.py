@@ -23,7 +23,9 @@ ALL = dict(strategy="sample")
 
 
 def plain(text):
-    return text.replace(" .", ".")
+    """A corpus sentence as the model writes it: a capital first letter (vae/casing.py), no space before "."."""
+    text = text.replace(" .", ".")
+    return text[:1].upper() + text[1:]
 
 
 def test_greedy_reconstruction_of_memorised_sentences(tiny_trained):

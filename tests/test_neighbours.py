@@ -9,7 +9,9 @@ from vae.neighbours import distances, nearest
 
 
 def plain(text):
-    return text.replace(" .", ".").rstrip(".").strip()
+    """A sentence as the model writes it (a capital first letter: vae/casing.py), without its full stop."""
+    text = text.replace(" .", ".").rstrip(".").strip()
+    return text[:1].upper() + text[1:]
 
 
 def test_euclidean_nearest_comes_first_with_its_distance():

@@ -7,9 +7,10 @@ def make_tokenizer():
     return WordTokenizer.train(CORPUS, max_size=100, min_freq=1)
 
 
-def test_round_trip_lowercases_and_keeps_punctuation():
+def test_round_trip_lowercases_the_words_and_keeps_punctuation():
     tok = make_tokenizer()
-    assert tok.decode(tok.encode("The cat sat on the mat.")) == "the cat sat on the mat."
+    assert tok.tokens(tok.encode("The cat sat on the mat.")) == ["the", "cat", "sat", "on", "the", "mat", "."]
+    assert tok.decode(tok.encode("The cat sat on the mat.")) == "The cat sat on the mat."  # vae/casing.py
 
 
 def test_contractions_stay_one_word():
@@ -21,7 +22,7 @@ def test_unknown_words_become_unk():
     tok = make_tokenizer()
     ids = tok.encode("the zebra sat")
     assert ids[1] == UNK_ID
-    assert tok.decode(ids) == "the <unk> sat"
+    assert tok.decode(ids) == "The <unk> sat"
     assert tok.unknown_words("The Zebra and a giraffe") == ["Zebra", "giraffe"]
 
 
@@ -40,7 +41,7 @@ def test_over_long_input_is_truncated():
 def test_special_tokens_have_fixed_ids_and_decoding_stops_at_eos():
     tok = make_tokenizer()
     cat = tok.encode("cat")[0]
-    assert tok.decode([BOS_ID, cat, EOS_ID, cat, PAD_ID]) == "cat"
+    assert tok.decode([BOS_ID, cat, EOS_ID, cat, PAD_ID]) == "Cat"
 
 
 def test_vocabulary_respects_max_size_and_min_freq():

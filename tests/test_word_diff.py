@@ -18,3 +18,8 @@ def test_an_inserted_word_does_not_mark_the_rest():
 
 def test_everything_is_new_after_an_empty_sentence():
     assert changed_words("", "hello there") == [("hello", True), ("there", True)]
+
+
+def test_a_word_that_only_gained_a_capital_is_not_marked():
+    # "the" starts the second sentence, so it is written "The" (vae/casing.py)
+    assert [w for w, c in changed_words("so the cat sat .", "The cat sat .") if c] == []

@@ -293,7 +293,7 @@ def start_run(owner: SessionRun, texts, corpus_name: str, settings: RunSettings,
 
 
 def checkpoint_bytes(run: TrainingRun) -> bytes:
-    """The model as it is now, as a zipped checkpoint (safetensors, config, tokenizer, card)."""
+    """The model as it is now, as a zipped checkpoint (safetensors, config, tokenizer, casing, card)."""
     trained = run.snapshot_model()
     with tempfile.TemporaryDirectory() as folder:
         save_checkpoint(trained, folder)

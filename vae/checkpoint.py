@@ -5,6 +5,8 @@
     tokenizer.json      the vocabulary (Hugging Face tokenizers format)
     card.json           the model card: data, training command, steps, measured metrics
     density.safetensors optional: a Gaussian mixture fitted to the training codes (vae/density.py)
+    casing.json         optional: each word's preferred form, for decoded text (vae/casing.py); a model
+                        without it gets only the capitals of sentence starts and "I"
 
 Saving is atomic: every file is written and fsynced in a staging folder inside the checkpoint,
 a marker says the set is complete, and only then are the files moved in with os.replace. A save cut
@@ -34,6 +36,7 @@ from .tokenizer import WordTokenizer
 FORMAT = "text-vae/1"
 FILES = ("model.safetensors", "config.json", "tokenizer.json", "card.json")
 DENSITY_FILE = "density.safetensors"
+CASING_FILE = "casing.json"
 STAGING = ".saving"  # a save in progress; moved in once STAGED marks it complete
 STAGED = "COMPLETE"
 MAX_LEN = 500  # longest sentence a checkpoint may ask for, in words
@@ -63,6 +66,8 @@ def save_checkpoint(trained: TrainedModel, path, extra=None):
         # fp16: half the bytes (issue 17's history budget); fit_latent_density already rounds to it
         tensors = {k: fp16_or_refused(f"the mixture's {k}", v).contiguous() for k, v in trained.density.items()}
         writers[DENSITY_FILE] = lambda p: save_file(tensors, str(p), metadata=stamp)
+    if trained.tokenizer.casing is not None:
+        writers[CASING_FILE] = trained.tokenizer.save_casing
     write_atomically(path, writers)
 
 
@@ -264,7 +269,7 @@ def load_model(path, device=None) -> TrainedModel:
             raise CheckpointError(f"{path}: model.safetensors and config.json are from different training "
                                   "steps (files copied together from two saves?)")
         model.load_state_dict(read_weights(path / "model.safetensors"))
-        tokenizer = WordTokenizer.load(path / "tokenizer.json")
+        tokenizer = WordTokenizer.load(path / "tokenizer.json", path / CASING_FILE)
         density = ({k: v.float() for k, v in load_file(str(path / DENSITY_FILE)).items()}
                    if (path / DENSITY_FILE).is_file() else None)
         if density is not None and density["means"].shape[1] != model.config.latent_size:
@@ -368,7 +373,7 @@ def checkpoint_zip(path) -> bytes:
     """The checkpoint folder as zip bytes (for a download button)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in FILES + (DENSITY_FILE,):
+        for name in FILES + (DENSITY_FILE, CASING_FILE):
             if (Path(path) / name).is_file():
                 zf.write(Path(path) / name, name)
     return buffer.getvalue()

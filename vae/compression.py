@@ -22,6 +22,7 @@ import math
 from .decode import check_texts
 from .metrics import evaluate
 from .model import TrainedModel
+from .tokenizer import detokenize
 
 COMPRESSORS = {  # name -> bytes -> compressed bytes, each in its usual file format
     "gzip": lambda data: gzip.compress(data, mtime=0),  # no timestamp: the same text, the same size
@@ -40,7 +41,9 @@ def as_read(trained: TrainedModel, texts) -> list[str]:
     """The sentences as the model reads them, one string each; those with no word left out (as
     evaluate leaves them out)."""
     tokenizer = trained.tokenizer
-    return [tokenizer.decode(ids) for ids in tokenizer.encode_batch(check_texts(texts), trained.max_len) if ids]
+    # lower case, as the model reads them: decode would add the capitals of vae/casing.py, which gzip pays for
+    return [detokenize(tokenizer.tokens(ids)) for ids in tokenizer.encode_batch(check_texts(texts), trained.max_len)
+            if ids]
 
 
 def mean_bits(texts) -> dict:

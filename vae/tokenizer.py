@@ -3,12 +3,17 @@
 A thin wrapper over Hugging Face `tokenizers` (WordLevel model). The library gives us a fast Rust
 encoder, batch encoding and a single `tokenizer.json` file that is saved next to the weights, so
 we only write the parts that are specific to this project: the special tokens, truncation, and
-turning ids back into readable text.
+turning ids back into readable text, capitals included (vae/casing.py: the words' forms are learned
+with the vocabulary and saved beside tokenizer.json as casing.json).
 """
 
+import json
+import os
 import re
 
 from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+from .casing import checked_casing, learn_casing, true_case
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SPECIALS = [PAD, UNK, BOS, EOS]
@@ -26,13 +31,16 @@ def clean(text: str) -> str:
 
 
 class WordTokenizer:
-    def __init__(self, tokenizer: Tokenizer):
+    def __init__(self, tokenizer: Tokenizer, casing=None):
+        """`casing`: {word: preferred form} (vae/casing.py), or None for a model saved before casing was
+        learned, whose sentences still get their start capitals and "I"."""
         self.tokenizer = tokenizer
         # the special ids are fixed by their order in SPECIALS; check instead of trusting a file
         for token, expected in zip(SPECIALS, (PAD_ID, UNK_ID, BOS_ID, EOS_ID)):
             if tokenizer.token_to_id(token) != expected:
                 raise ValueError(f"tokenizer file does not have {token} at id {expected}")
         self.id_to_word = [tokenizer.id_to_token(i) for i in range(tokenizer.get_vocab_size())]
+        self.casing = None if casing is None else checked_casing(tokenizer, casing)
 
     # constructors
 
@@ -40,7 +48,8 @@ class WordTokenizer:
     def train(cls, sentences, max_size=10_000, min_freq=2, whitespace_only=False):
         """Build the vocabulary from an iterable of sentences: the `max_size` most frequent words
         that occur at least `min_freq` times (specials included in the size).
-        `whitespace_only` keeps text that is already tokenised (e.g. Penn Treebank) as it is."""
+        `whitespace_only` keeps text that is already tokenised (e.g. Penn Treebank) as it is.
+        Each word's preferred form is learned from the same sentences (vae/casing.py)."""
         tokenizer = Tokenizer(models.WordLevel(unk_token=UNK))
         tokenizer.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
         split = [pre_tokenizers.WhitespaceSplit()]
@@ -52,15 +61,26 @@ class WordTokenizer:
         )
         # a literal "<unk>" in the data (Penn Treebank has many) would be counted as a word and
         # shift the special ids, so it is left out of the counts
-        tokenizer.train_from_iterator((clean(s).replace(UNK, " ") for s in sentences), trainer)
-        return cls(tokenizer)
+        texts = [clean(s).replace(UNK, " ") for s in sentences]  # a list: the casing reads them again
+        tokenizer.train_from_iterator(texts, trainer)
+        return cls(tokenizer, learn_casing(tokenizer, texts))
 
     @classmethod
-    def load(cls, path):
-        return cls(Tokenizer.from_file(str(path)))
+    def load(cls, path, casing_path=None):
+        """The tokenizer saved at `path`, with the casing saved at `casing_path` if that file exists."""
+        casing = None
+        if casing_path is not None and os.path.isfile(casing_path):
+            with open(casing_path, encoding="utf-8") as f:
+                casing = json.load(f)
+        return cls(Tokenizer.from_file(str(path)), casing)
 
     def save(self, path):
         self.tokenizer.save(str(path))
+
+    def save_casing(self, path):
+        """Write the learned casing as JSON, one word a line (about 29 KB for the shipped model's 1,415)."""
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self.casing or {}, f, ensure_ascii=False, indent=0, sort_keys=True)
 
     # text -> ids -> text
 
@@ -89,7 +109,8 @@ class WordTokenizer:
         return words
 
     def decode(self, ids):
-        return detokenize(self.tokens(ids))
+        """Readable text of `ids`, with the capitals people write (vae/casing.py)."""
+        return detokenize(true_case(self.tokens(ids), self.casing))
 
     def unknown_words(self, text):
         """The words of `text` that are not in the vocabulary, as the user typed them."""
