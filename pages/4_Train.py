@@ -144,7 +144,8 @@ def live_view(rendered_status):
         headline, where = training.headline(history, measured, run.latent_size)
         for cell, (label, value, change, colour) in zip(st.columns(len(headline)), headline):
             cell.metric(label, value, change, delta_color=colour, help=where)
-        st.plotly_chart(training.metrics_figure(history, measured), key="train_chart")
+        for i, (tab, charts) in enumerate(zip(st.tabs(list(training.CHART_TABS)), training.CHART_TABS.values())):
+            tab.plotly_chart(training.metrics_figure(history, measured, charts), key=f"train_chart_{i}")
     panels = run.panels()
     if panels and panels[-1]["reconstructions"]:
         # right under the charts, within a projector's 720 pixels: these show collapse in words

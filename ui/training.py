@@ -329,10 +329,15 @@ def calm_live_view():
 
 # charts
 
-CHARTS = (  # (metric, title), in the order of the grid
-    ("neg_elbo", "−ELBO"), ("recon", "reconstruction"), ("kl", "KL(q ‖ p)"),
-    ("kl_weight", "KL weight"), ("active_units", "active units"), ("tokens_per_s", "tokens / s"),
-)
+# (metric, title), three charts a tab: on a projector at 1280x720 a row of three is readable from the
+# back of a room, two rows of three were not (titles over the ticks of the row above, 12-px text)
+CHART_TABS = {
+    "The objective: −ELBO = reconstruction + KL": (("neg_elbo", "−ELBO"), ("recon", "reconstruction"),
+                                                    ("kl", "KL(q ‖ p)")),
+    "Knobs and health: KL weight, active units, speed": (("kl_weight", "KL weight"), ("active_units", "active units"),
+                                                         ("tokens_per_s", "tokens / s")),
+}
+CHART_HEIGHT = 260  # px
 HELDOUT_COLOUR, TRAINING_COLOUR = "#D55E00", "#0072B2"  # Okabe-Ito vermillion and blue
 
 
@@ -340,15 +345,15 @@ def metric_value(key, m):
     return -m["elbo"] if key == "neg_elbo" else m[key]
 
 
-def metrics_figure(history, measurements=()) -> go.Figure:
-    """Six small charts against the training step: the training batches (word dropout on, averaged
+def metrics_figure(history, measurements=(), charts=CHART_TABS[next(iter(CHART_TABS))]) -> go.Figure:
+    """A row of charts against the training step: the training batches (word dropout on, averaged
     over LOG_EVERY steps) as a line, and where there are some, the held-out measurements (no dropout)
     as dots on a line: those are the numbers that compare across runs."""
-    fig = make_subplots(rows=2, cols=3, subplot_titles=[title for _, title in CHARTS],
-                        horizontal_spacing=0.08, vertical_spacing=0.2)
+    fig = make_subplots(rows=1, cols=len(charts), subplot_titles=[title for _, title in charts],
+                        horizontal_spacing=0.08)
     steps = [m["step"] for m in history]
-    for i, (key, _) in enumerate(CHARTS):
-        where = dict(row=i // 3 + 1, col=i % 3 + 1)
+    for i, (key, _) in enumerate(charts):
+        where = dict(row=1, col=i + 1)
         fig.add_trace(go.Scatter(x=steps, y=[metric_value(key, m) for m in history], mode="lines",
                                  name="training batches", legendgroup="training", showlegend=i == 0,
                                  line=dict(color=TRAINING_COLOUR)), **where)
@@ -357,10 +362,11 @@ def metrics_figure(history, measurements=()) -> go.Figure:
                                      y=[metric_value(key, m["heldout"]) for m in measurements],
                                      mode="lines+markers", name="held-out, no dropout", legendgroup="heldout",
                                      showlegend=i == 0, line=dict(color=HELDOUT_COLOUR, dash="dot")), **where)
-    fig.update_xaxes(title_text="step", row=2)
+    fig.update_xaxes(title_text="step")
     fig.update_yaxes(rangemode="tozero")
-    fig.update_layout(height=250, margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0))
+    fig.update_annotations(font_size=16)  # the subplot titles
+    fig.update_layout(height=CHART_HEIGHT, margin=dict(l=10, r=10, t=60, b=10), font=dict(size=14),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.15, x=0))
     return fig
 
 
