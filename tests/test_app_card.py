@@ -43,6 +43,12 @@ def full_card():
                             "budget": "--steps 1000", "test_sentences": 537, "note": "Free bits 2 won."},
         "samples": {"prior": ["a prior sample ."], "mixture": ["a mixture sample ."]},
         "interpolations": [{"from": "a", "to": "b", "path": ["a .", "b ."]}],
+        "walkability": {kind: {"sentences": 30, "unseen_bigrams": 0.05, "copied_from_train": 0.1, "distinct_2": 0.7}
+                        for kind in ("samples", "interpolations", "neighbour_midpoints", "real_heldout")},
+        "blind_reader": {"sample": {"grammatical": 21, "of": 30}, "midpoint": {"grammatical": 19, "of": 30},
+                         "real": {"grammatical": 29, "of": 30}},
+        "offsets": {"strength 2": {"present → past": [{"typed": "I am tired.", "moved": "I was tired.",
+                                                          "target_kind": True}]}},
     }
 
 
@@ -74,5 +80,10 @@ def test_the_card_shows_bars_trade_off_kl_per_dimension_and_samples(tiny_model_d
     # a broken entry is skipped
     assert "After step 1,500, free bits went from 1.0 to 2.0 nats per dimension." in text
     assert "After step 2,000, the encoder's word deletion went from 0.0 to 0.3." in text
+    assert "default samples 21 of 30, path midpoints 19 of 30, real sentences 29 of 30" in text
+    assert "present → past 1 of 1" in text
+    walk = next(t for t in tables if "decoded from" in t.columns)
+    assert len(walk) == 4 and list(walk["word pairs never seen in training"]) == [0.05] * 4
+    assert "I was tired." in list(next(t for t in tables if "moved" in t.columns)["moved"])
     assert ("NLL with the fitted mixture (the Sample page's default source of codes, at spread 1) as the prior: "
             "37.250") in text

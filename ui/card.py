@@ -59,6 +59,8 @@ def show(trained: TrainedModel):
         compression(metrics)
         with st.expander("KL of each latent dimension"):
             kl_per_dimension(metrics, card)
+    with st.expander("Between the sentences: samples, paths and offsets, measured"):
+        walkability(card)
     with st.expander("The rate-distortion trade-off: the runs behind this recipe"):
         rate_distortion(card)
     with st.expander("Samples and interpolations, as they came out", expanded=True):
@@ -281,3 +283,46 @@ def examples(card):
                 lines = [f"- t = {i / max(len(steps) - 1, 1):.1f}: {escape(str(t))}" for i, t in enumerate(steps)]
                 st.markdown(f"*{escape(str(path.get('from')))}* → *{escape(str(path.get('to')))}* ({ends})\n\n"
                             + "\n".join(lines))
+
+
+WALKS = {"samples": "samples at the Sample page's defaults", "interpolations": "the middle three steps of paths "
+         "between held-out sentences", "neighbour_midpoints": "midpoints of a sentence and its nearest neighbour",
+         "real_heldout": "real held-out sentences, for comparison"}
+
+
+def walkability(card):
+    """What the model writes from codes that are not a typed sentence's own (vae.report.walkability_report),
+    the blind reader's marks, and the offsets between kinds of sentence."""
+    walk = card.get("walkability")
+    if isinstance(walk, dict):
+        rows = [{"decoded from": label, "sentences": walk[kind].get("sentences"),
+                 "word pairs never seen in training": walk[kind].get("unseen_bigrams"),
+                 "copies of a training sentence": walk[kind].get("copied_from_train"),
+                 "distinct-2": walk[kind].get("distinct_2")}
+                for kind, label in WALKS.items() if isinstance(walk.get(kind), dict)]
+        st.markdown("**Away from a typed sentence's own code**: the share of word pairs (sentence ends "
+                    "included) that never occur in the training corpus is a cheap stand-in for fluency; real "
+                    "text has a few per cent, word salad far more. A copy scores 0, so the copies stand beside it.")
+        st.dataframe(pd.DataFrame(rows).style.format(
+            {"word pairs never seen in training": "{:.1%}", "copies of a training sentence": "{:.1%}",
+             "distinct-2": "{:.2f}"}, na_rep="n/a"), hide_index=True)
+    reader = card.get("blind_reader")
+    if isinstance(reader, dict):
+        counts = [f"{label} {reader[key].get('grammatical')} of {reader[key].get('of')}"
+                  for key, label in (("sample", "default samples"), ("midpoint", "path midpoints"),
+                                     ("real", "real sentences")) if isinstance(reader.get(key), dict)]
+        st.markdown("**A blind reader** (shown the sentences shuffled, never told where any came from) marked "
+                    "as grammatical English: " + ", ".join(counts) + ".")
+    offsets = card.get("offsets")
+    if isinstance(offsets, dict):
+        for strength, report in offsets.items():
+            if not isinstance(report, dict):
+                continue
+            rows = [{"offset": name, "typed": r.get("typed"), "moved": r.get("moved")}
+                    for name, results in report.items() if isinstance(results, list)
+                    for r in results[:4] if isinstance(r, dict)]
+            counts = ", ".join(f"{name} {sum(bool(r.get('target_kind')) for r in results if isinstance(r, dict))} of "
+                               f"{len(results)}" for name, results in report.items() if isinstance(results, list))
+            st.markdown(f"**Offsets at {escape(strength)}**, as they came out (Interpolate → offsets). In the target "
+                        f"kind by the labelling rules: {counts}.")
+            st.dataframe(pd.DataFrame(rows), hide_index=True)

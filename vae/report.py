@@ -23,6 +23,7 @@ from .decode import (
 from .metrics import TrainingText, evaluate, lm_perplexity, num_words, reconstruction_quality, sample_diversity
 from .model import TrainedModel
 from .paths import EVERYDAY_SENTENCES
+from .tokenizer import UNK_ID
 
 # Chosen on 2026-12-01, before the Tatoeba model was trained; two pairs have ends of 9 words or more,
 # because a teacher types long sentences too. None of them is in the training split.
@@ -232,8 +233,10 @@ def blind_reader_set(trained: TrainedModel, test_texts, n=30, seed=0):
     mu = encode_texts(trained, [t for pair in pairs for t in pair])
     midpoints = decode_greedy(trained, (mu[0::2] + mu[1::2]) / 2)
     used = {t for pair in pairs for t in pair}
-    real_pool = sorted({t for t in test_texts if t not in used and 4 <= num_words(t.split()) <= 15})
     tokenizer = trained.tokenizer
+    # real sentences with a word the model does not know would show "<unk>" and give themselves away
+    real_pool = sorted({t for t in test_texts if t not in used and 4 <= num_words(t.split()) <= 15
+                        and UNK_ID not in tokenizer.encode(t)})
     real = [tokenizer.decode(tokenizer.encode(t, trained.max_len))
             for t in random.Random(seed + 3).sample(real_pool, n)]
     rows = [(text, source) for source, texts in zip(BLIND_SOURCES, (samples, midpoints, real)) for text in texts]
