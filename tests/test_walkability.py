@@ -64,10 +64,15 @@ def test_training_text_counts_copies_and_unseen_bigrams(tiny_trained):
     assert text.measure([""])["empty"] == 1.0
 
 
+def held_out():
+    """Distinct sentences of the tiny model's own words (two of SENTENCES run together): the pairs need
+    60 of 6-12 words, the blind reader 30 more with no unknown word."""
+    return [f"{a[:-2]} {b}" for a in SENTENCES for b in SENTENCES if a != b][:150]
+
+
 def test_walkability_report_measures_each_kind_on_a_fixed_seed(tiny_trained):
     trained, _ = tiny_trained
-    test = SENTENCES * 4  # the pairs need 60 distinct sentences of 6-12 words
-    test = [f"{s[:-2]} number {i} ." for i, s in enumerate(test)]
+    test = held_out()
     report = walkability_report(trained, test, SENTENCES, samples=20)
     for kind in ("samples", "interpolations", "neighbour_midpoints"):
         assert 0 <= report[kind]["unseen_bigrams"] <= 1 and report[kind]["examples"]
@@ -79,7 +84,7 @@ def test_walkability_report_measures_each_kind_on_a_fixed_seed(tiny_trained):
 
 def test_blind_reader_set_hides_its_sources_and_scores_marks(tiny_trained):
     trained, _ = tiny_trained
-    test = [f"{s[:-2]} number {i} ." for i, s in enumerate(SENTENCES * 5)]
+    test = held_out()
     rows, key = blind_reader_set(trained, test)
     assert len(rows) == 90 and [i for i, _ in rows] == list(range(1, 91))
     assert sorted(key.values()).count("real") == 30 and set(key.values()) == set(BLIND_SOURCES)
@@ -106,7 +111,9 @@ def test_the_blind_reader_script_writes_a_set_and_records_a_readers_marks_in_a_c
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
     out = tmp_path / "blind"
-    blind_reader.main(["write", "--model", str(model), "--out", str(out)])
+    corpus = tmp_path / "heldout.txt"
+    corpus.write_text("\n".join(held_out()))
+    blind_reader.main(["write", "--model", str(model), "--out", str(out), "--corpus", str(corpus)])
     lines = (out / "sentences.txt").read_text().splitlines()
     assert len(lines) == 90 and "real" not in (out / "sentences.txt").read_text()
     marks = tmp_path / "marks.txt"
