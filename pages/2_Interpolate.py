@@ -168,31 +168,36 @@ else:
         # Home's "Try it" links here with ?mode=latent+dimensions&dims_sentence=...
         sentence = st.text_input("Sentence", "I want to go home.", **common.in_url("dims_sentence"))
         left, right = st.columns(2)
-        top = left.number_input("Most used dimensions", 0, min(8, latent), min(4, latent), **common.in_url("top_dims"),
-                                help="Ranked by how much the model uses each: its KL over held-out sentences "
-                                     "(a dimension the model ignores has a KL near 0).")
+        top = left.number_input("Dimensions that change it most", 0, min(8, latent), min(4, latent),
+                                **common.in_url("top_dims"),
+                                help="Ranked by how many words of this sentence change along each dimension's walk "
+                                     "(the dimensions' KL is in the list below the walks).")
         picked = right.number_input("Any dimension", 0, latent - 1, None, placeholder=f"0 to {latent - 1}",
-                                    **common.in_url("dimension"), help="Any dimension, walked in the first row.")
-        # five steps (-3, -1.5, 0, 1.5, 3) keep a row of sentences legible beside the controls; nine did not
+                                    **common.in_url("dimension"), help="Any dimension, walked first.")
         steps = st.slider("Steps from −3 to +3", 3, 7, 5, step=2, **common.in_url("dimension_steps"))
     with results:
         _, notices = checked({"Sentence": sentence})
         show(notices)
-        ranked = dimensions.ranked_dimensions(trained)
-        dims = [dim for dim, _ in ranked[:top]]
+        changes = dimensions.by_change(trained, sentence, steps)
+        dims = [dim for dim, _ in changes[:top]]
         if picked is not None:
             dims = [picked] + [dim for dim in dims if dim != picked]
         if not dims:
-            st.info("Choose the most used dimensions, or a dimension, to walk.")
+            st.info("Choose how many dimensions to walk, or a dimension.")
             st.stop()
         st.subheader(f"{len(dims)} dimension{'s' * (len(dims) > 1)}, t from −3 to +3")
         reference = reconstruct(trained, [sentence])[0].text
         typed_and_read_back("s", "μ", sentence, reference)
         rows = traverse(trained, sentence, dims, steps)
-        dimensions.show_grid(dimensions.grid(rows, dims, traversal_offsets(steps), dict(ranked), reference))
+        dimensions.show_grid(dimensions.table(rows, dims, traversal_offsets(steps), dict(changes), reference))
+        ranked = dimensions.ranked_dimensions(trained)
         measure = dimensions.measure(trained)
-        st.caption(f"Beside each dimension: its {measure} per sentence over {dimensions.ranking_corpus()}. "
-                   f"Highlighted: the words that differ from what μ reads back. {dimensions.SAME} : the same "
-                   "sentence.")
+        st.caption(f"Beside each dimension: how many words its walk changes, over all its steps. Highlighted: the "
+                   f"words that differ from what μ reads back. {dimensions.SAME} : the same sentence.")
         with st.expander(f"All {latent} dimensions by {measure}"):
             st.dataframe(dimensions.usage_table(ranked, trained), hide_index=True, height=250)
+            uses = [use for _, use in ranked]
+            if uses and max(uses) - min(uses) < 0.05 * max(max(uses), 1e-9):
+                st.caption(f"Every dimension's {measure} is about the same ({min(uses):.2f} to {max(uses):.2f}): "
+                           "free bits hold them all at their floor, so this ranking says little about what a "
+                           "dimension stores. The walks above are ranked by what they change instead.")

@@ -12,7 +12,7 @@ from ui.dimensions import SAME
 from ui.maps import PALETTE, selected_rows
 from vae.checkpoint import load_model, save_checkpoint
 from vae.data import read_corpus
-from vae.decode import SAMPLE_DEFAULTS, encode_texts
+from vae.decode import SAMPLE_DEFAULTS, dimensions_by_change, encode_texts
 from vae.density import fit_latent_density
 from vae.metrics import rank_dimensions
 from vae.paths import VALID_SPLIT
@@ -134,10 +134,15 @@ def test_a_corpus_sentence_is_its_own_nearest_neighbour(open_page, metric):
 
 
 def dimension_grid(at) -> list[list[str]]:
-    """The rows of the latent dimensions' grid: [label, cell at each t], the header first."""
-    table = next(m.value for m in at.markdown if m.value.startswith("| z \\ t |"))
+    """The walks' table as rows [label, t, sentence], the header first: one row per step but t = 0."""
+    table = next(m.value for m in at.markdown if m.value.startswith("| z | t |"))
     rows = [[cell.strip() for cell in line.strip("|").split(" | ")] for line in table.splitlines()]
     return [rows[0]] + rows[2:]  # without the |---| line
+
+
+def walked(at) -> list[str]:
+    """The dimensions walked, in order: the labels of the table's first row for each."""
+    return [row[0].split()[0] for row in dimension_grid(at)[1:] if row[0]]
 
 
 def path_lines(at) -> list:
@@ -156,9 +161,9 @@ def in_order(at) -> list:
 def test_a_link_opens_the_latent_dimensions_of_its_sentence(open_page):
     at = no_exception(open_page("pages/2_Interpolate.py", mode="latent dimensions", dims_sentence=SENTENCES[0]))
     grid = dimension_grid(at)
-    assert grid[0] == ["z \\ t", "-3", "-1.5", "0", "+1.5", "+3"]
-    assert len(grid) == 1 + 4  # the 4 most used dimensions by default
-    assert all(row[3] == SAME for row in grid[1:])  # t = 0 is mu itself
+    assert grid[0] == ["z", "t", "decoded"]
+    assert len(walked(at)) == 4 and len(grid) == 1 + 4 * 4  # 4 dimensions, 4 steps each: t = 0 is mu, above
+    assert [row[1] for row in grid[1:5]] == ["-3", "-1.5", "+1.5", "+3"]
     assert "**μ reads back:** The cat sat on the mat\\. :green-badge[:material/check: read back exactly]" in [
         m.value for m in at.markdown]
 
@@ -167,58 +172,58 @@ def test_the_mode_switches_to_latent_dimensions(open_page):
     at = no_exception(open_page("pages/2_Interpolate.py", dims_sentence=SENTENCES[0]))
     assert not [m for m in at.markdown if m.value.startswith("| z")]
     at.radio(key="mode").set_value("latent dimensions").run()
-    assert len(dimension_grid(no_exception(at))) == 1 + 4
+    assert len(walked(no_exception(at))) == 4
 
 
-def test_the_rows_are_the_most_used_dimensions_in_order(open_page, tiny_trained):
+def test_the_dimensions_that_change_the_sentence_most_come_first(open_page, tiny_trained):
     at = no_exception(open_page("pages/2_Interpolate.py", mode="latent dimensions", dims_sentence=SENTENCES[1]))
+    changes = dimensions_by_change(tiny_trained[0], SENTENCES[1], 5)
+    labels = [row[0] for row in dimension_grid(at)[1:] if row[0]]
+    assert labels == [f"**z{dim}** · {n} words" for dim, n in changes[:4]]
+    assert [n for _, n in changes] == sorted((n for _, n in changes), reverse=True)
     ranked = rank_dimensions(tiny_trained[0], read_corpus(VALID_SPLIT).texts)
-    assert [row[0] for row in dimension_grid(at)[1:]] == [f"**z{dim}** {kl:.2f}" for dim, kl in ranked[:4]]
-    table = at.expander[-1].dataframe[0].value  # every dimension, in the same order
+    table = at.expander[-1].dataframe[0].value  # every dimension by KL, below
     assert list(table["dimension"]) == [f"z{dim}" for dim, _ in ranked] and len(table) == 8
 
 
-def test_fewer_or_more_of_the_most_used_dimensions(open_page):
+def test_fewer_or_more_dimensions(open_page):
     at = no_exception(open_page("pages/2_Interpolate.py", mode="latent dimensions", dims_sentence=SENTENCES[1]))
     at.number_input(key="top_dims").set_value(2).run()
-    assert len(dimension_grid(no_exception(at))) == 1 + 2
+    assert len(walked(no_exception(at))) == 2
     at.number_input(key="top_dims").set_value(8).run()
-    assert len(dimension_grid(no_exception(at))) == 1 + 8
+    assert len(walked(no_exception(at))) == 8
 
 
-def test_any_dimension_can_be_walked_in_the_first_row(open_page):
+def test_any_dimension_can_be_walked_first(open_page):
     at = no_exception(open_page("pages/2_Interpolate.py", mode="latent dimensions", dims_sentence=SENTENCES[2]))
-    top = [row[0].split()[0] for row in dimension_grid(at)[1:]]
-    least_used = int(at.expander[-1].dataframe[0].value["dimension"].iloc[-1][1:])
-    at.number_input(key="dimension").set_value(least_used).run()
-    labels = [row[0].split()[0] for row in dimension_grid(no_exception(at))[1:]]
-    assert labels == [f"**z{least_used}**"] + top
-    at.number_input(key="dimension").set_value(int(top[1][3:-2])).run()  # already a row: moved first, not twice
-    labels = [row[0].split()[0] for row in dimension_grid(no_exception(at))[1:]]
-    assert labels == [top[1]] + [top[0]] + top[2:]
+    top = walked(at)
+    others = [dim for dim in range(8) if f"**z{dim}**" not in top]
+    at.number_input(key="dimension").set_value(others[0]).run()
+    assert walked(no_exception(at)) == [f"**z{others[0]}**"] + top
+    at.number_input(key="dimension").set_value(int(top[1][3:-2])).run()  # already walked: moved first, not twice
+    assert walked(no_exception(at)) == [top[1]] + [top[0]] + top[2:]
 
 
-def test_only_a_picked_dimension_when_no_most_used_are_asked_for(open_page):
+def test_only_a_picked_dimension_when_no_others_are_asked_for(open_page):
     at = no_exception(open_page("pages/2_Interpolate.py", mode="latent dimensions", top_dims="0",
                                 dims_sentence=SENTENCES[5]))
     assert "Choose" in at.info[0].value and not [m for m in at.markdown if m.value.startswith("| z")]
     at.number_input(key="dimension").set_value(3).run()
-    assert [row[0].split()[0] for row in dimension_grid(no_exception(at))[1:]] == ["**z3**"]
+    assert walked(no_exception(at)) == ["**z3**"]
 
 
 def test_the_steps_of_a_walk(open_page):
     at = no_exception(open_page("pages/2_Interpolate.py", mode="latent dimensions", dims_sentence=SENTENCES[3]))
     at.slider(key="dimension_steps").set_value(7).run()
-    assert dimension_grid(no_exception(at))[0][1:] == ["-3", "-2", "-1", "0", "+1", "+2", "+3"]
+    assert [row[1] for row in dimension_grid(no_exception(at))[1:7]] == ["-3", "-2", "-1", "+1", "+2", "+3"]
     at.slider(key="dimension_steps").set_value(3).run()
-    assert dimension_grid(no_exception(at))[0][1:] == ["-3", "0", "+3"]
+    assert [row[1] for row in dimension_grid(no_exception(at))[1:3]] == ["-3", "+3"]
 
 
-def test_changed_words_in_the_grid_are_marked(open_page):
+def test_changed_words_in_the_walks_are_marked(open_page):
     at = no_exception(open_page("pages/2_Interpolate.py", mode="latent dimensions", dims_sentence=SENTENCES[16],
                                 top_dims="8"))
-    # the tiny model spreads its codes wide: this sentence is one of the few whose walks change it
-    cells = [cell for row in dimension_grid(at)[1:] for cell in row[1:] if cell != SAME]
+    cells = [row[2] for row in dimension_grid(at)[1:] if row[2] != SAME]
     assert cells and all(":orange-background[" in cell for cell in cells)  # a cell is shown only if it differs
 
 

@@ -4,6 +4,7 @@ model over the validation split, and cached), and the grid of walks along them."
 import streamlit as st
 
 from vae.data import parse_corpus
+from vae.decode import dimensions_by_change
 from vae.latent_map import bytes_fingerprint
 from vae.metrics import rank_dimensions
 from vae.paths import VALID_SPLIT
@@ -44,26 +45,41 @@ def measure(trained) -> str:
     return "Var(μ)" if trained.model.config.autoencoder else "KL"
 
 
-def grid(rows, dims, offsets, use: dict, reference: str) -> str:
-    """A Markdown table: a row per dimension (with its use), a column per t, and in each cell the
-    sentence decoded there, its words that differ from `reference` (what mu decodes to) marked,
-    or SAME where nothing differs. A column of SAME stays narrow, so the changes get the width."""
-    header = "| z \\ t | " + " | ".join(f"{t:+g}" if round(t, 6) else "0" for t in offsets) + " |"
-    lines = [header, "|" + " --- |" * (len(offsets) + 1)]
+@st.cache_data(max_entries=64, show_spinner="Walking every dimension of this sentence...")
+def _by_change(model: str, text: str, steps: int, _trained) -> list:
+    """vae.decode.dimensions_by_change for the model `model` (its fingerprint is the cache key)."""
+    return dimensions_by_change(_trained, text, steps)
+
+
+def by_change(trained, text, steps) -> list[tuple[int, int]]:
+    """[(dimension, words changed along its walk)], the one that changes this sentence most first."""
+    return _by_change(model_key(trained), text, steps, trained)
+
+
+def table(rows, dims, offsets, changes: dict, reference: str) -> str:
+    """A Markdown table, one line per step of each dimension's walk: the dimension (and how many words
+    its walk changes) on its first line, t, and the sentence decoded there with the words that differ
+    from `reference` (what mu decodes to) marked, or SAME where nothing differs. t = 0 is mu itself,
+    shown above the table, so it is left out: each sentence gets the column's whole width, and on a
+    projector it fits on a line or two."""
+    lines = ["| z | t | decoded |", "| --- | --- | --- |"]
     for dim, row in zip(dims, rows):
-        cells = [SAME if s.text == reference else highlighted(s.text, reference, "orange-background") for s in row]
-        label = f"**z{dim}**" + (f" {use[dim]:.2f}" if dim in use else "")
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        first = True
+        for t, sample in zip(offsets, row):
+            if not round(t, 6):
+                continue
+            label = f"**z{dim}** · {changes.get(dim, 0)} words" if first else ""
+            cell = SAME if sample.text == reference else highlighted(sample.text, reference, "orange-background")
+            lines.append(f"| {label} | {t:+g} | {cell} |")
+            first = False
     return "\n".join(lines)
 
 
-# columns of sentences in the results column: smaller text and padding than a page's tables, and
-# words that may break, so that the table never grows wider than its column
+# the walks' table in the results column: the dimension's label kept on one line
 GRID_STYLE = """<style>
-.st-key-dimension_grid table {width: 100%; font-size: 0.78rem; line-height: 1.3; overflow-wrap: anywhere;
-                              margin-bottom: 0.25rem;}
-.st-key-dimension_grid th, .st-key-dimension_grid td {padding: 0.15rem 0.3rem;}
-.st-key-dimension_grid th, .st-key-dimension_grid td:first-child {white-space: nowrap; overflow-wrap: normal;}
+.st-key-dimension_grid table {width: 100%; line-height: 1.35; margin-bottom: 0.25rem;}
+.st-key-dimension_grid th, .st-key-dimension_grid td {padding: 0.2rem 0.4rem;}
+.st-key-dimension_grid td:first-child, .st-key-dimension_grid td:nth-child(2) {white-space: nowrap;}
 .st-key-dimension_grid td span {padding-left: 0.1em; padding-right: 0.1em;}
 </style>"""
 

@@ -363,6 +363,19 @@ def traverse(trained: TrainedModel, text, dims, steps=7, **decoding):
     return [samples[row * len(offsets):(row + 1) * len(offsets)] for row in range(len(dims))]
 
 
+def dimensions_by_change(trained: TrainedModel, text, steps=5):
+    """[(dimension, words changed)] for every latent dimension, the one whose walk changes the sentence
+    most first: the words of each step's greedy sentence that differ from what mu itself decodes to
+    (vae.word_diff), summed over the walk. Unlike the KL of a dimension, this separates dimensions
+    even when free bits give them all the same KL, and it is about this sentence."""
+    from .word_diff import changed_words
+
+    reference = reconstruct(trained, [text])[0].text
+    walks = traverse(trained, text, range(trained.model.config.latent_size), steps)
+    changes = [sum(changed for row in walk for _, changed in changed_words(reference, row.text)) for walk in walks]
+    return sorted(enumerate(changes), key=lambda pair: (-pair[1], pair[0]))
+
+
 def arithmetic(trained: TrainedModel, text_a, text_b, text_c, **decoding):
     """"a is to b as c is to ?": decode z_c + (z_b - z_a) from the three posterior means (the
     analogy of word vectors, as Optimus (Li et al. 2020) and denoising text autoencoders (Shen et al.
