@@ -23,18 +23,18 @@ PRIOR, NEAR = "the prior", "near a sentence"
 NORMAL, MIXTURE = "N(0, I) prior", "mixture fitted to training codes"
 with controls:
     st.caption("Draw codes z and let the decoder write a sentence for each, one word at a time.")
-    # first, so that on a projector (1280x720) the button a class presses most is never below the fold
-    st.button("New sentences", type="primary", on_click=common.next_seed, help="Adds 1 to the seed in the sidebar.")
+    # the button a class presses most and the count first, then two sliders to a row: on a projector
+    # (1280x720) every control that changes the sentences is in view beside them
+    button, how_many = st.columns([2, 3], vertical_alignment="bottom")
+    button.button("New sentences", type="primary", on_click=common.next_seed)
+    count = how_many.slider("Number of sentences", 1, 50, 10, **common.in_url("samples"))
     source = st.radio("Where the codes come from", [PRIOR, NEAR], horizontal=True, **common.in_url("source"),
-                      captions=["z ~ p(z)", "z ~ around q(z|x) of your sentence"])
+                      help="the prior: z ~ p(z); near a sentence: z ~ around q(z|x) of your sentence.")
     near = spread = None
     draw_from = NORMAL
     if source == NEAR:
         common.note_if_no_latent(trained)
         near = st.text_input("Sentence", "she looked out of the window .", **common.in_url("near"))
-        spread = st.slider("Spread", 0.0, 3.0, 1.0, 0.1, **common.in_url("spread"),
-                           help="z = μ + spread · σ · ε with ε ~ N(0, I): 0 decodes the posterior mean "
-                                "every time, 1 samples the posterior q(z|x), more wanders further away.")
     elif trained.density is not None:
         # the default source and decoding are the ones measured most fluent (vae/decode.py, SAMPLE_DEFAULTS)
         draw_from = st.radio("Draw z from", [NORMAL, MIXTURE], horizontal=True, **common.in_url("draw_from"),
@@ -42,30 +42,33 @@ with controls:
                              help="The prior is what the VAE was trained towards; the codes of real "
                                   "sentences fill only part of it. The mixture, fitted to the training "
                                   "sentences' codes, draws from where they actually lie.")
-    if source == PRIOR:
-        spread = st.slider("Spread", 0.0, 1.5, SAMPLE_DEFAULTS["spread"], 0.05, **common.in_url("prior_spread"),
-                           help="Scales the codes' noise: z = spread · ε from N(0, I), or a component's mean "
-                                "+ spread · (its noise) from the mixture. Below 1 the codes stay near the "
-                                "middle, where the decoder has seen most sentences: more fluent, less varied "
-                                "(a reduced temperature, as in Kingma & Dhariwal 2018).")
-
     strategy = st.radio("Decoding", STRATEGIES, index=STRATEGIES.index(SAMPLE_DEFAULTS["strategy"]),
                         horizontal=True, **common.in_url("strategy"),
                         help="greedy: the most likely word at every step; sample: draw from the whole "
                              "distribution; top-k: only from the k likeliest words; top-p: from the "
                              "smallest set of words whose probabilities add up to p.")
-    temperature = st.slider("Temperature", 0.1, 2.0, SAMPLE_DEFAULTS["temperature"], 0.05,
-                            disabled=strategy == "greedy",
-                            **common.in_url("temperature"),
-                            help="T divides the decoder's logits before the softmax, p(w) ∝ exp(logit_w / T): "
-                                 "below 1 it sharpens the distribution (safer, more repetitive sentences), "
-                                 "above 1 it flattens it (more surprising ones). Greedy decoding ignores it.")
+    left, right = st.columns(2)
+    if source == NEAR:
+        spread = left.slider("Spread", 0.0, 3.0, 1.0, 0.1, **common.in_url("spread"),
+                             help="z = μ + spread · σ · ε with ε ~ N(0, I): 0 decodes the posterior mean "
+                                  "every time, 1 samples the posterior q(z|x), more wanders further away.")
+    else:
+        spread = left.slider("Spread", 0.0, 1.5, SAMPLE_DEFAULTS["spread"], 0.05, **common.in_url("prior_spread"),
+                             help="Scales the codes' noise: z = spread · ε from N(0, I), or a component's mean "
+                                  "+ spread · (its noise) from the mixture. Below 1 the codes stay near the "
+                                  "middle, where the decoder has seen most sentences: more fluent, less varied "
+                                  "(a reduced temperature, as in Kingma & Dhariwal 2018).")
+    temperature = right.slider("Temperature", 0.1, 2.0, SAMPLE_DEFAULTS["temperature"], 0.05,
+                               disabled=strategy == "greedy",
+                               **common.in_url("temperature"),
+                               help="T divides the decoder's logits before the softmax, p(w) ∝ exp(logit_w / T): "
+                                    "below 1 it sharpens the distribution (safer, more repetitive sentences), "
+                                    "above 1 it flattens it (more surprising ones). Greedy decoding ignores it.")
     top_k = top_p = None
     if strategy == "top-k":
         top_k = st.slider("k (words to choose from)", 1, 100, 20, **common.in_url("top_k"))
     if strategy == "top-p":
         top_p = st.slider("p (probability mass to choose from)", 0.05, 1.0, 0.9, 0.05, **common.in_url("top_p"))
-    count = st.slider("Number of sentences", 1, 50, 10, **common.in_url("samples"))
 
 decoding = dict(strategy=strategy, temperature=temperature, top_k=top_k or 20, top_p=top_p or 0.9)
 with results:
