@@ -25,7 +25,7 @@ with controls:
     st.caption("Draw codes z and let the decoder write a sentence for each, one word at a time.")
     # the button a class presses most and the count first, then two sliders to a row: on a projector
     # (1280x720) every control that changes the sentences is in view beside them
-    button, how_many = st.columns([2, 3], vertical_alignment="bottom")
+    button, how_many = st.columns(2, vertical_alignment="bottom")
     button.button("New sentences", type="primary", on_click=common.next_seed)
     count = how_many.slider("Number of sentences", 1, 50, 10, **common.in_url("samples"))
     source = st.radio("Where the codes come from", [PRIOR, NEAR], horizontal=True, **common.in_url("source"),

@@ -168,7 +168,7 @@ else:
         # Home's "Try it" links here with ?mode=latent+dimensions&dims_sentence=...
         sentence = st.text_input("Sentence", "I want to go home.", **common.in_url("dims_sentence"))
         left, right = st.columns(2)
-        top = left.number_input("Dimensions that change it most", 0, min(8, latent), min(4, latent),
+        top = left.number_input("Dimensions that change it most", 0, min(8, latent), min(3, latent),
                                 **common.in_url("top_dims"),
                                 help="Ranked by how many words of this sentence change along each dimension's walk "
                                      "(the dimensions' KL is in the list below the walks).")

@@ -162,7 +162,7 @@ def test_a_link_opens_the_latent_dimensions_of_its_sentence(open_page):
     at = no_exception(open_page("pages/2_Interpolate.py", mode="latent dimensions", dims_sentence=SENTENCES[0]))
     grid = dimension_grid(at)
     assert grid[0] == ["z", "t", "decoded"]
-    assert len(walked(at)) == 4 and len(grid) == 1 + 4 * 4  # 4 dimensions, 4 steps each: t = 0 is mu, above
+    assert len(walked(at)) == 3 and len(grid) == 1 + 3 * 4  # 3 dimensions, 4 steps each: t = 0 is mu, above
     assert [row[1] for row in grid[1:5]] == ["-3", "-1.5", "+1.5", "+3"]
     assert "**μ reads back:** The cat sat on the mat\\. :green-badge[:material/check: read back exactly]" in [
         m.value for m in at.markdown]
@@ -172,14 +172,14 @@ def test_the_mode_switches_to_latent_dimensions(open_page):
     at = no_exception(open_page("pages/2_Interpolate.py", dims_sentence=SENTENCES[0]))
     assert not [m for m in at.markdown if m.value.startswith("| z")]
     at.radio(key="mode").set_value("latent dimensions").run()
-    assert len(walked(no_exception(at))) == 4
+    assert len(walked(no_exception(at))) == 3
 
 
 def test_the_dimensions_that_change_the_sentence_most_come_first(open_page, tiny_trained):
     at = no_exception(open_page("pages/2_Interpolate.py", mode="latent dimensions", dims_sentence=SENTENCES[1]))
     changes = dimensions_by_change(tiny_trained[0], SENTENCES[1], 5)
     labels = [row[0] for row in dimension_grid(at)[1:] if row[0]]
-    assert labels == [f"**z{dim}** · {n} words" for dim, n in changes[:4]]
+    assert labels == [f"**z{dim}** · {n} words" for dim, n in changes[:3]]
     assert [n for _, n in changes] == sorted((n for _, n in changes), reverse=True)
     ranked = rank_dimensions(tiny_trained[0], read_corpus(VALID_SPLIT).texts)
     table = at.expander[-1].dataframe[0].value  # every dimension by KL, below

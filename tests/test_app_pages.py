@@ -13,6 +13,7 @@ from conftest import ROOT, SENTENCES, TIMEOUT, chart_traces, no_exception, sente
 from streamlit.testing.v1 import AppTest
 
 from ui.markdown import escape
+from vae.data import read_corpus
 from vae.latent_map import bytes_fingerprint, map_path, save_map, weights_fingerprint
 from vae.paths import CORPORA
 from vae.train import new_model
@@ -302,6 +303,28 @@ def test_a_precomputed_map_is_shown_as_it_was_saved(open_page, tiny_trained, tin
     xs = np.concatenate([np.frombuffer(base64.b64decode(t["x"]["bdata"]), dtype=t["x"]["dtype"]) for t in spec["data"]])
     assert sorted(xs.tolist()) == list(range(rows))
     assert any("codes precomputed" in c.value for c in at.caption)
+
+
+def test_a_sentence_lands_on_a_precomputed_umap_map_among_its_neighbours_without_a_fit(
+        tiny_trained, tiny_model_dir, tmp_path, monkeypatch):
+    from vae.decode import encode_texts
+
+    model_dir = shutil.copytree(tiny_model_dir, tmp_path / "model")
+    corpus = CORPORA / "by_author.csv"
+    texts = read_corpus(corpus).texts
+    mu = encode_texts(tiny_trained[0], texts).numpy()
+    umap_xy = np.stack([np.arange(len(texts)), -np.arange(len(texts))], axis=1).astype(np.float32)
+    save_map(map_path(model_dir, corpus), mu, umap_xy, n_neighbors=15, min_dist=0.1,
+             weights=weights_fingerprint(tiny_trained[0].model), corpus=bytes_fingerprint(corpus.read_bytes()))
+    monkeypatch.setenv("TEXT_VAE_MODEL", str(model_dir))
+    at = AppTest.from_file(str(ROOT / "pages/3_Latent_map.py"), default_timeout=TIMEOUT)
+    at.query_params.update(corpus="by_author", projection="UMAP", probe=texts[7])
+    no_exception(at.run())  # within AppTest's 3 s: no UMAP fit
+    assert any("nearest neighbours' points" in i.value for i in at.info)
+    assert at.table[0].value["sentence"][0] == texts[7]
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    star = next(t for t in spec["data"] if t["name"] == "your sentence")
+    assert 0 <= star["x"][0] < len(texts)  # among the corpus's own points
 
 
 def test_a_stale_precomputed_map_is_ignored(open_page, tiny_model_dir, tmp_path, monkeypatch):

@@ -195,7 +195,7 @@ def test_the_walks_along_the_latent_dimensions_are_in_view(app_server, projector
     projector.goto(f"{app_server}/Interpolate?{link}")
     assert_in_view(projector.get_by_text(re.compile("^μ reads back:")))
     assert_in_view(projector.get_by_test_id("stMain").locator("table tbody tr").last)  # every row of the grid
-    expect(projector.get_by_role("spinbutton", name="Dimensions that change it most")).to_be_visible()  # the controls too
+    expect(projector.get_by_role("spinbutton", name="Dimensions that change it most")).to_be_visible()  # controls
     shot(projector, "latent_dimensions")
 
 
