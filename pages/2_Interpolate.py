@@ -32,6 +32,9 @@ controls, results = st.columns([2, 3], gap="large")
 
 PATH, ARITHMETIC, OFFSET, NEIGHBOURS, DIMENSIONS = ("path", "arithmetic", "offsets", "nearest neighbours",
                                                     "latent dimensions")
+MODES = {PATH: "from one sentence to another", ARITHMETIC: "a is to b as c is to ?",
+         OFFSET: "statement → question, present → past, ...", NEIGHBOURS: "the closest sentences in a corpus",
+         DIMENSIONS: "one latent dimension at a time"}
 
 
 def checked(texts):
@@ -66,10 +69,11 @@ def typed_and_read_back(label, code, typed, read_back):
 
 
 with controls:
-    mode = st.radio("Mode", [PATH, ARITHMETIC, OFFSET, NEIGHBOURS, DIMENSIONS], horizontal=True,
-                    **common.in_url("mode"),
-                    captions=["from one sentence to another", "a is to b as c is to ?", "statement → question, ...",
-                              "closest in a corpus", "one latent dimension at a time"])
+    # a select box, not five radio buttons with captions: on a projector (1280x720) those took the height
+    # that each mode's own controls need to stay in view
+    # (the options as they are, without a format_func: the URL keeps the shown text, and links say ?mode=path)
+    mode = st.selectbox("Mode", list(MODES), **common.in_url("mode"),
+                        help="; ".join(f"{name}: {what}" for name, what in MODES.items()))
 
 if mode == PATH:
     with controls:

@@ -171,7 +171,7 @@ def test_a_link_opens_the_latent_dimensions_of_its_sentence(open_page):
 def test_the_mode_switches_to_latent_dimensions(open_page):
     at = no_exception(open_page("pages/2_Interpolate.py", dims_sentence=SENTENCES[0]))
     assert not [m for m in at.markdown if m.value.startswith("| z")]
-    at.radio(key="mode").set_value("latent dimensions").run()
+    at.selectbox(key="mode").set_value("latent dimensions").run()
     assert len(walked(no_exception(at))) == 3
 
 
