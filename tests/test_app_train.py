@@ -114,6 +114,29 @@ def test_a_reload_finds_the_same_run_and_the_model_in_use(app, tiny_model_dir):
     assert "stopped" in status_line(again)
 
 
+def test_a_reload_of_another_page_keeps_the_model_in_use_and_back_forgets_it(app, tiny_model_dir):
+    app.number_input(key="train_steps").set_value(5_000)
+    button(app, "Start").click().run()
+    token = app.query_params["run"]
+    button(app, "Pause").click().run()
+    button(app, "Use this model").click().run()
+    step = app.session_state["session_model"].card["steps"]
+
+    end_session()  # F5 on the Sample page: a new session, the run's token in the link
+    sample = AppTest.from_file(str(ROOT / "pages/1_Sample.py"), default_timeout=30)
+    sample.query_params["run"] = token
+    sample.run()
+    assert not sample.exception and sample.session_state["session_model"].card["steps"] == step
+    assert "trained in this browser session" in " ".join(m.value for m in sample.sidebar.markdown)
+    next(b for b in sample.sidebar.button if b.label == "Back to the shipped model").click().run()
+    end_session()
+    again = AppTest.from_file(str(ROOT / "pages/1_Sample.py"), default_timeout=30)
+    again.query_params["run"] = token
+    again.run()
+    assert not again.exception and "session_model" not in again.session_state
+    button(app, "Stop").click().run()
+
+
 def test_a_link_to_a_run_that_is_gone_says_so(app, tiny_model_dir):
     app.query_params["run"] = "no-such-run"
     again = reload(app, tiny_model_dir)

@@ -117,8 +117,11 @@ def missing_model_message(error: Exception) -> str:
 
 
 def back_to_shipped_model():
+    from . import training  # imported here: the Train page's module imports this one
+
     st.session_state.pop(SESSION_MODEL, None)
     st.session_state.pop(SESSION_MODEL_NAME, None)
+    training.forget_used_model()
 
 
 def sidebar(require_model=True, training_sits_out=True) -> TrainedModel | None:
@@ -139,6 +142,9 @@ def sidebar(require_model=True, training_sits_out=True) -> TrainedModel | None:
     through_the_navigation()
     # a projector shows 720 pixels: Streamlit's 6rem above the title is room a result needs
     st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 2.5rem;}</style>")
+    from . import training  # imported here: the Train page's module imports this one
+
+    training.restore_used_model()  # a reload or a copied link keeps "Use this model"
     if not using_session_model():
         with st.sidebar:
             choose_shipped_model()

@@ -249,6 +249,32 @@ def _find_or_make(watch: _Watch, token: str | None, cookie: str | None = None):
         st.session_state[common.SESSION_MODEL_NAME], st.session_state[common.SESSION_MODEL] = found.used_model
 
 
+def _this_browsers_run():
+    """The run of this browser (the URL's token, else the cookie's), if the server still has it."""
+    token = st.query_params.get(RUN_PARAM) or st.context.cookies.get(RUN_COOKIE)
+    runs, lock = _registry()
+    with lock:
+        return runs.get(token) if token else None
+
+
+def restore_used_model():
+    """On any page, a new session of this browser (a reload, a copied link) takes back the model that
+    its run's "Use this model" chose, as the Train page takes back the run itself. Once per session."""
+    if st.session_state.get("used_model_restored"):
+        return
+    st.session_state["used_model_restored"] = True
+    found = _this_browsers_run()
+    if found is not None and found.used_model is not None and not common.using_session_model():
+        st.session_state[common.SESSION_MODEL_NAME], st.session_state[common.SESSION_MODEL] = found.used_model
+
+
+def forget_used_model():
+    """"Back to the shipped model": a reload must not bring the run's model back."""
+    found = _this_browsers_run()
+    if found is not None:
+        found.used_model = None
+
+
 def use_model(owner: SessionRun, name: str):
     """'Use this model': a frozen copy for the other pages, kept with the run so a reload keeps it."""
     owner.used_model = (name, owner.run.snapshot_model())
