@@ -72,6 +72,10 @@ def main(argv=None):
     clock.start("training: PTB configuration (auto precision, then fp32)")
     results["training"]["ptb"] = training.ptb_config(train_texts, ceiling, device, **windows)
     results["training"]["ptb_fp32"] = training.ptb_config(train_texts, ceiling, device, precision="fp32", **windows)
+    clock.start("training: PTB configuration, adaptive softmax (auto precision, then fp32)")
+    results["training"]["ptb_adaptive"] = training.ptb_config(train_texts, ceiling, device, "adaptive", **windows)
+    results["training"]["ptb_adaptive_fp32"] = training.ptb_config(train_texts, ceiling, device, "adaptive",
+                                                                   precision="fp32", **windows)
 
     with_umap = args.umap or not args.quick
     clock.start("latency: sample, interpolate, encode, PCA" + (", UMAP" if with_umap else ""))

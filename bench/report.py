@@ -78,6 +78,12 @@ def rows(r, judge=True):
             note=f"({100 * fp32['efficiency']:.1f} % of the fp32 ceiling)")
         add("  PTB config: auto precision ÷ fp32", r["training"]["ptb"]["tokens_per_s"] / fp32["tokens_per_s"], "×",
             "{:.2f}", (AT_LEAST, 2, "issue 10"))
+    for key, full_key, label in (("ptb_adaptive", "ptb", "auto precision"), ("ptb_adaptive_fp32", "ptb_fp32", "fp32")):
+        if key in r["training"] and full_key in r["training"]:  # issue 26: the adaptive softmax, same run
+            t, full = r["training"][key], r["training"][full_key]
+            add(f"train, PTB config, adaptive softmax {t['config']['cutoffs']}, {label} (same run)", t["tokens_per_s"],
+                "tokens/s", "{:,.0f}", note=f"({t['tokens_per_s'] / full['tokens_per_s']:.2f}× the full softmax's; "
+                                            f"{t['flops_per_token'] / 1e6:,.1f} MFLOP per token)")
 
     lat = r["latency"]
     add("sample 10 sentences, T=1", ms(lat["sample_10"]), "ms", "{:,.1f}", (AT_MOST, 50, ""),

@@ -4,7 +4,8 @@ ceiling that this adds up to.
 Two configurations, both on the same fixed slice of the shipped corpus:
   shipped: the shipped model's own architecture, vocabulary, batch size and objective (from its card);
   ptb:     the sentence-VAE literature's small setting (GRU, embedding 256, hidden 256, latent 32,
-           batch 32, vocabulary 10k), the one the issue's reference implementation was measured on.
+           batch 32, vocabulary 10k), the one the issue's reference implementation was measured on;
+           with the tied full softmax, and with the adaptive softmax (issue 26).
 """
 
 import statistics
@@ -32,18 +33,29 @@ def rnn_flops(input_size, hidden_size, gates, num_layers=1, dirs=1):
     return total
 
 
-def flops_per_token(config: ModelConfig):
+def flops_per_token(config: ModelConfig, tail_shares=None):
     """Training FLOPs per real (non-pad) token: forward FLOPs of the encoder RNN (both directions),
     the decoder RNN (input = embedding + z) and the output projection (hidden -> embedding, then the
     tied embedding -> vocabulary), times 3 for forward + backward (the backward pass costs about
     twice the forward: one matmul for the input gradient, one for the weight gradient).
-    Per-sentence work (mu/logvar, z -> initial state) is left out: it is not per token."""
+    Per-sentence work (mu/logvar, z -> initial state) is left out: it is not per token.
+
+    With the adaptive softmax the output is its head (hidden -> shortlist + one entry per cluster) for
+    every token, plus each tail cluster's two projections (hidden -> hidden / div^(i+1) -> its words)
+    for the share of tokens in it: `tail_shares`, one per cluster (default: none, the head alone)."""
     gates = 3 if config.rnn_type == "gru" else 4
     dirs = 2 if config.bidirectional else 1
     E, H = config.embed_size, config.hidden_size
     encoder = rnn_flops(E, H, gates, config.num_layers, dirs)
     decoder = rnn_flops(E + config.latent_size, H, gates, config.num_layers)
-    output = 2 * H * E + 2 * E * config.vocab_size
+    if config.output_layer == "adaptive":
+        cutoffs = config.adaptive_cutoffs + [config.vocab_size]
+        output = 2 * H * (cutoffs[0] + len(cutoffs) - 1)
+        for i, share in enumerate(tail_shares or [0.0] * (len(cutoffs) - 1)):
+            width = int(H // config.adaptive_div_value ** (i + 1))  # as nn.AdaptiveLogSoftmaxWithLoss sizes it
+            output += share * 2 * (H * width + width * (cutoffs[i + 1] - cutoffs[i]))
+    else:
+        output = 2 * H * E + 2 * E * config.vocab_size
     forward = encoder + decoder + output
     return {"encoder": encoder, "decoder": decoder, "output": output, "forward": forward, "train": 3 * forward}
 
@@ -65,9 +77,9 @@ def throughput(trained, texts, batch_size, objective: ObjectiveConfig, ceiling_g
     trainer.run()
     rates = [m["tokens_per_s"] for m in reports[warmup_windows:]]
     tokens_per_s = statistics.median(rates)
-    flops = flops_per_token(trained.model.config)
-    achieved = tokens_per_s * flops["train"] / 1e9
     model_config = trained.model.config
+    flops = flops_per_token(model_config, tail_shares(model_config, trainer.train_ids))
+    achieved = tokens_per_s * flops["train"] / 1e9
     return {
         "tokens_per_s": tokens_per_s,
         "tokens_per_s_windows": rates,
@@ -86,8 +98,25 @@ def throughput(trained, texts, batch_size, objective: ObjectiveConfig, ceiling_g
         "config": {"rnn_type": model_config.rnn_type, "embed": model_config.embed_size,
                    "hidden": model_config.hidden_size, "latent": model_config.latent_size,
                    "layers": model_config.num_layers, "vocab": model_config.vocab_size,
-                   "dropout": model_config.dropout, "max_len": trained.max_len},
+                   "dropout": model_config.dropout, "max_len": trained.max_len,
+                   "output_layer": model_config.output_layer, "cutoffs": model_config.adaptive_cutoffs},
     }
+
+
+def tail_shares(config: ModelConfig, ids_list):
+    """The share of target tokens (words and <eos>) in each of the adaptive softmax's tail clusters;
+    None for the tied layer."""
+    if config.output_layer != "adaptive":
+        return None
+    cutoffs = config.adaptive_cutoffs + [config.vocab_size]
+    counts = [0] * (len(cutoffs) - 1)
+    total = 0
+    for ids in ids_list:
+        total += len(ids) + 1  # + <eos>, in the head
+        for i in ids:
+            if i >= cutoffs[0]:
+                counts[next(k for k in range(len(counts)) if i < cutoffs[k + 1])] += 1
+    return [n / max(total, 1) for n in counts]
 
 
 # the two configurations
@@ -103,9 +132,20 @@ def shipped_config(model_path, texts, ceiling_gflops, device=None, **windows):
     return throughput(trained, texts, batch_size, objective, ceiling_gflops, **windows)
 
 
-def ptb_config(texts, ceiling_gflops, device=None, **windows):
+def ptb_config(texts, ceiling_gflops, device=None, output_layer="tied", **windows):
     """Throughput of the PTB configuration, vocabulary built from `texts` (10k words when the slice has them).
-    `precision="fp32"` in `windows` measures the plain fp32 path, the baseline of the bf16 speed-up."""
-    trained = new_model(texts, PTB_MODEL, vocab_size=PTB_VOCAB, min_freq=1, max_len=PTB_MAX_LEN, seed=0)
+    `precision="fp32"` in `windows` measures the plain fp32 path, the baseline of the bf16 speed-up;
+    `output_layer="adaptive"` the adaptive softmax, with its default cutoffs, or where the vocabulary is
+    too small for them (--quick's slice) cutoffs at a quarter and a half of it."""
+    def build(model):
+        return new_model(texts, model, vocab_size=PTB_VOCAB, min_freq=1, max_len=PTB_MAX_LEN, seed=0)
+
+    try:
+        trained = build(dict(PTB_MODEL, output_layer=output_layer))
+    except ValueError:
+        if output_layer == "tied":
+            raise
+        vocab = len(build(PTB_MODEL).tokenizer)
+        trained = build(dict(PTB_MODEL, output_layer=output_layer, adaptive_cutoffs=[vocab // 4, vocab // 2]))
     trained.model.to(device or "cpu")
     return throughput(trained, texts, PTB_BATCH, ObjectiveConfig(), ceiling_gflops, **windows)

@@ -302,6 +302,10 @@ MODEL_FIELDS = {  # ModelConfig field -> (type, low, high) for numbers, or the a
     "autoencoder": (True, False),
     "language_model": (True, False),
     "bag_of_words": (True, False),
+    # absent from checkpoints saved before the adaptive softmax: ModelConfig's default, "tied", applies
+    # (its cutoffs, a list, are checked by ModelConfig and the layer itself: a bad one is a ValueError)
+    "output_layer": ("tied", "adaptive"),
+    "adaptive_div_value": (float, 1.0, 1_024.0),
 }
 CARD_FIELDS = {  # card key -> the JSON types it may hold; other keys are free
     "steps": int, "training_sentences": int, "parameters": int, "vocab_size": int,

@@ -37,7 +37,7 @@ from .decode import (
     traverse,
 )
 from .metrics import evaluate, rank_dimensions, reconstruction_quality, sample_diversity
-from .model import ModelConfig
+from .model import ADAPTIVE_CUTOFFS, OUTPUT_LAYERS, ModelConfig
 from .objective import SCHEDULES, ObjectiveConfig
 from .paths import VALID_SPLIT, default_model
 from .train import LR_SCHEDULES, PRECISIONS, NonFiniteLoss, TrainConfig, Trainer, new_model, run_card
@@ -164,6 +164,10 @@ def build_parser():
     p.add_argument("--latent", type=whole(1, 4_096), default=ModelConfig.latent_size)
     p.add_argument("--layers", type=whole(1, 16), default=ModelConfig.num_layers)
     p.add_argument("--rnn", choices=("gru", "lstm"), default=ModelConfig.rnn_type)
+    p.add_argument("--output-layer", choices=OUTPUT_LAYERS, default=ModelConfig.output_layer,
+                   help="tied: a full softmax over the word vectors; adaptive: Grave et al. 2017's adaptive "
+                        "softmax, cheaper to train (a vocabulary of more than "
+                        f"{ADAPTIVE_CUTOFFS[0]:,} words)")
     p.add_argument("--dropout", type=real(0, 1, high_open=True), default=ModelConfig.dropout)
     p.add_argument("--kl-schedule", choices=SCHEDULES, default=ObjectiveConfig.kl_schedule)
     p.add_argument("--kl-warmup", type=whole(0), default=ObjectiveConfig.kl_warmup_steps,
@@ -273,7 +277,7 @@ def cmd_train(args):
         model_config = dict(embed_size=args.embed, hidden_size=args.hidden, latent_size=args.latent,
                             num_layers=args.layers, rnn_type=args.rnn, dropout=args.dropout,
                             autoencoder=args.mode == "ae", language_model=args.mode == "lm",
-                            bag_of_words=args.bag_of_words > 0)
+                            bag_of_words=args.bag_of_words > 0, output_layer=args.output_layer)
         size = estimated_parameters({**model_config, "vocab_size": args.vocab_size})
         if size > MAX_PARAMETERS:
             raise InputError(f"this model would have about {size:,} parameters; the limit is {MAX_PARAMETERS:,}")
@@ -286,7 +290,10 @@ def cmd_train(args):
                             "initial_steps": sum(n for n in earlier if isinstance(n, int)) or None}
             trained.density = None  # a mixture fitted to the old codes would not fit the new ones
         else:
-            trained = new_model(texts, model_config, args.vocab_size, args.min_freq, args.max_len, seed=args.seed)
+            try:
+                trained = new_model(texts, model_config, args.vocab_size, args.min_freq, args.max_len, seed=args.seed)
+            except ValueError as e:  # e.g. a vocabulary too small for the adaptive softmax
+                raise InputError(str(e)) from None
         objective = ObjectiveConfig(kl_schedule=args.kl_schedule, kl_warmup_steps=args.kl_warmup, beta=args.beta,
                                     word_dropout=args.word_dropout,
                                     free_bits=ObjectiveConfig.free_bits if args.free_bits is None else args.free_bits,

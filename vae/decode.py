@@ -183,7 +183,9 @@ def generate(trained: TrainedModel, z, strategy="sample", temperature=1.0, top_k
     for t in range(max_len + 1):
         logits, state = model.decoder_step(inputs, z, state)
         logits = logits.float()
-        log_probs = torch.log_softmax(logits, dim=-1)  # the model's own numbers, before any ban
+        # the model's own numbers, before any ban (with the adaptive softmax the "logits" are already
+        # log-probabilities, model.logits, and this changes nothing but rounding)
+        log_probs = torch.log_softmax(logits, dim=-1)
         if t == max_len:  # out of room: end the sentence here
             inputs = torch.full_like(inputs, EOS_ID)
         else:

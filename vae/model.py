@@ -32,6 +32,54 @@ class ModelConfig:
     autoencoder: bool = False  # deterministic AE: z = mu, no KL term
     language_model: bool = False  # baseline: the decoder alone, z is all zeros and unused
     bag_of_words: bool = False  # a z -> vocabulary head for the bag-of-words loss (Zhao et al. 2017)
+    # the decoder's output layer: "tied" (a full softmax over the embedding matrix, Press & Wolf 2017)
+    # or "adaptive" (Grave et al. 2017's adaptive softmax, see ADAPTIVE_CUTOFFS). A config.json saved
+    # before this field existed has no such key, so an old checkpoint loads with the default, "tied".
+    output_layer: str = "tied"
+    # the adaptive softmax's cluster boundaries (word ids, increasing, each below vocab_size). None for
+    # the tied layer; for the adaptive one None means default_cutoffs(vocab_size), resolved here so
+    # that config.json records the cutoffs a model was built with, whatever later defaults become.
+    adaptive_cutoffs: list[int] | None = None
+    adaptive_div_value: float = 4.0  # each tail cluster's projection is this many times narrower than the last
+
+    def __post_init__(self):
+        if self.output_layer not in OUTPUT_LAYERS:
+            raise ValueError(f"output_layer must be one of {', '.join(OUTPUT_LAYERS)}, not {self.output_layer!r}")
+        if self.output_layer == "adaptive":
+            cutoffs = default_cutoffs(self.vocab_size) if self.adaptive_cutoffs is None else self.adaptive_cutoffs
+            self.adaptive_cutoffs = [int(c) for c in cutoffs]  # a list, as config.json gives it back
+
+
+OUTPUT_LAYERS = ("tied", "adaptive")
+
+# The adaptive softmax's default clusters (Grave et al. 2017, "Efficient softmax approximation for GPUs",
+# section 4): a head of the most frequent words plus one entry per tail cluster, computed for every
+# token; the tails only for the tokens that fall in them, through projections div_value (4) and
+# div_value^2 (16) times narrower than the hidden state. Word ids are ordered by frequency (the
+# WordLevel trainer puts the specials first, then the words by count), so a cutoff is a rank.
+# Measured on the Tatoeba training split (assets/corpora/train.txt.gz, 465,869 sentences, 4,033,369
+# target tokens with <eos>) with the shipped 15,000-word tokenizer, the share of target tokens the
+# first N ids cover: 500: 84.2%, 1,000: 90.0%, 1,500: 92.6%, 2,000: 94.3%, 3,000: 96.1%, 4,000: 97.2%,
+# 6,000: 98.4%, 8,000: 99.1%, 10,000: 99.5%. With [2000, 6000] the head predicts 94.3% of the tokens
+# alone, the first tail (ids 2,000-5,999) 4.2% and the second (6,000 and up) 1.6%: the rare words, the
+# ones a narrow projection serves least well, are few. The output layer's forward and backward for 704
+# targets (64 sentences of 10 words) at the shipped size (hidden 384, 15,000 words), one thread on a
+# 2-core AMD EPYC with a training job on the other core: [1000, 4000] 25 ms, [2000, 6000] 47 ms,
+# [2000, 8000] 59 ms, [4000, 10000] 111 ms; the tied full softmax 344 ms. [1000, 4000] is cheaper still
+# but sends 10% of the tokens through the narrow tails: which NLL each gives is to be measured by
+# training runs. A cutoff at or above the vocabulary is dropped (a 5,000-word vocabulary gets [2000]).
+ADAPTIVE_CUTOFFS = (2000, 6000)
+
+
+def default_cutoffs(vocab_size):
+    """The default cutoffs for a vocabulary of `vocab_size` words: ADAPTIVE_CUTOFFS below it. A
+    vocabulary no larger than the head has nothing to gain from the adaptive softmax: ValueError."""
+    cutoffs = [c for c in ADAPTIVE_CUTOFFS if c < vocab_size]
+    if not cutoffs:
+        raise ValueError(f"a vocabulary of {vocab_size:,} words is too small for the adaptive softmax, whose "
+                         f"head alone holds {ADAPTIVE_CUTOFFS[0]:,} words: use the tied output layer, or give "
+                         "cutoffs below the vocabulary size")
+    return cutoffs
 
 
 class SentenceVAE(nn.Module):
@@ -51,11 +99,23 @@ class SentenceVAE(nn.Module):
         self.latent_to_state = nn.Linear(config.latent_size, config.num_layers * config.hidden_size)
         self.decoder = rnn(config.embed_size + config.latent_size, config.hidden_size,
                            config.num_layers, batch_first=True)
-        # Output layer tied to the input embedding (Press & Wolf 2017): hidden -> embed space, then
-        # a dot product with every word vector. It halves the parameters (the file ships in the
-        # repo) and usually helps small models.
-        self.to_embed = nn.Linear(config.hidden_size, config.embed_size)
-        self.out_bias = nn.Parameter(torch.zeros(config.vocab_size))
+        if config.output_layer == "tied":
+            # Output layer tied to the input embedding (Press & Wolf 2017): hidden -> embed space, then
+            # a dot product with every word vector. It halves the parameters (the file ships in the
+            # repo) and usually helps small models.
+            self.to_embed = nn.Linear(config.hidden_size, config.embed_size)
+            self.out_bias = nn.Parameter(torch.zeros(config.vocab_size))
+            self.adaptive = None
+        else:
+            # Adaptive softmax (Grave et al. 2017, "Efficient softmax approximation for GPUs"): a full
+            # softmax over the head (the frequent words and one entry per tail cluster), and each tail's
+            # softmax only for the tokens in it (reconstruction_nll). Untied, the standard form: the
+            # head's word rows could share the embedding's (through a hidden -> embed projection, as
+            # the tied layer does), which saves parameters and may help or hurt the NLL; to be measured
+            # by training runs before it is tried.
+            self.adaptive = nn.AdaptiveLogSoftmaxWithLoss(config.hidden_size, config.vocab_size,
+                                                          config.adaptive_cutoffs, config.adaptive_div_value,
+                                                          head_bias=True)
         # Zhao et al. 2017, section 3.3: predicting the sentence's words from z alone, in no order,
         # makes z hold the content words. Used only in training; decoding never reads it.
         self.bag_of_words = nn.Linear(config.latent_size, config.vocab_size) if config.bag_of_words else None
@@ -75,14 +135,19 @@ class SentenceVAE(nn.Module):
             bound = 1 / math.sqrt(rnn.hidden_size)
             for weight in rnn.parameters():
                 nn.init.uniform_(weight, -bound, bound, generator=generator)
-        linears = [self.to_mu_logvar, self.latent_to_state, self.to_embed]
+        linears = [self.to_mu_logvar, self.latent_to_state]
+        if self.adaptive is None:
+            linears.append(self.to_embed)
+            self.out_bias.zero_()
+        else:  # the head and each tail's two projections (the tails' have no bias)
+            linears += [self.adaptive.head] + [linear for tail in self.adaptive.tail for linear in tail]
         if self.bag_of_words is not None:
             linears.append(self.bag_of_words)
         for linear in linears:
             bound = 1 / math.sqrt(linear.in_features)
             nn.init.uniform_(linear.weight, -bound, bound, generator=generator)
-            nn.init.uniform_(linear.bias, -bound, bound, generator=generator)
-        self.out_bias.zero_()
+            if linear.bias is not None:
+                nn.init.uniform_(linear.bias, -bound, bound, generator=generator)
 
     def dropout(self, x, generator=None):
         """Dropout (Srivastava et al. 2014) with its mask drawn from `generator`, so that a training
@@ -135,11 +200,50 @@ class SentenceVAE(nn.Module):
         return self.dropout(out, generator), state
 
     def logits(self, hidden):
-        """Hidden states (..., H) -> logits over the vocabulary (..., V)."""
-        return F.linear(self.to_embed(hidden), self.embedding.weight, self.out_bias)
+        """Hidden states (..., H) -> logits over the vocabulary (..., V): what every caller that needs the
+        whole distribution uses (decoder_step, so generate and pick_next; the fast path too).
+
+        With the adaptive softmax these are the exact log-probabilities of every word (each tail word's
+        is its cluster's head entry plus its log-probability within the cluster), already normalised.
+        Log-probabilities serve as logits: softmax(log p) = p, and a row's softmax is unchanged by a
+        constant, so log_softmax, temperature (p^(1/T), renormalised), top-k, top-p and argmax all
+        give what they give with the unnormalised logits of the same distribution."""
+        if self.adaptive is None:
+            return F.linear(self.to_embed(hidden), self.embedding.weight, self.out_bias)
+        return self.adaptive_log_prob(hidden)
+
+    def adaptive_log_prob(self, hidden):
+        """log p(w | hidden) for every word, (..., V), from the adaptive softmax's head and tails.
+
+        nn.AdaptiveLogSoftmaxWithLoss.log_prob computes the same, but its log_softmax runs in bf16 under
+        the CPU's autocast; here the softmaxes are taken in fp32 (as F.cross_entropy is under autocast)."""
+        asm, shortlist = self.adaptive, self.adaptive.shortlist_size
+        head = torch.log_softmax(asm.head(hidden).float(), dim=-1)
+        parts = [head[..., :shortlist]]
+        for i, tail in enumerate(asm.tail):
+            parts.append(torch.log_softmax(tail(hidden).float(), dim=-1) + head[..., shortlist + i, None])
+        return torch.cat(parts, dim=-1)
+
+    def adaptive_nll(self, hidden, targets):
+        """-log p(target | hidden) per row, (N,), from (N, H) and (N,): the head for every row, each tail
+        only for the rows whose target is in it (Grave et al. 2017). What
+        nn.AdaptiveLogSoftmaxWithLoss.forward computes, but in fp32 under bf16 autocast (its forward
+        mixes the dtypes there and fails), and per row rather than only as a mean."""
+        asm, shortlist = self.adaptive, self.adaptive.shortlist_size
+        bounds = torch.tensor(asm.cutoffs[:-1], device=targets.device)
+        cluster = torch.bucketize(targets, bounds, right=True)  # 0 in the head, i in the i-th tail
+        head_targets = torch.where(cluster == 0, targets, shortlist + cluster - 1)
+        nll = F.cross_entropy(asm.head(hidden).float(), head_targets, reduction="none")
+        for i, low in enumerate(asm.cutoffs[:-1]):  # tail i holds the words from cutoffs[i] up to the next
+            rows = (cluster == i + 1).nonzero()[:, 0]
+            if len(rows):
+                inside = F.cross_entropy(asm.tail[i](hidden[rows]).float(), targets[rows] - low, reduction="none")
+                nll = nll.index_add(0, rows, inside)
+        return nll
 
     def decoder_step(self, input_ids, z, state):
-        """One decoding step: (B,) ids -> (B, V) logits and the next state."""
+        """One decoding step: (B,) ids -> (B, V) logits (log-probabilities with the adaptive softmax,
+        see `logits`) and the next state."""
         if self._fast_inference():
             return self._decoder_step_fast(input_ids, z, state)
         out, state = self.decoder_outputs(input_ids.unsqueeze(1), z, state)
@@ -161,7 +265,10 @@ class SentenceVAE(nn.Module):
             inputs = inputs.masked_fill(drop & (inputs != PAD_ID), UNK_ID)
         hidden, _ = self.decoder_outputs(inputs, z, self.initial_state(z), generator)
         mask = tokens != PAD_ID
-        nll_real = F.cross_entropy(self.logits(hidden[mask]), tokens[mask], reduction="none")
+        if self.adaptive is None:
+            nll_real = F.cross_entropy(self.logits(hidden[mask]), tokens[mask], reduction="none")
+        else:  # exact too: the same numbers as self.logits(hidden[mask]) gathered at the targets
+            nll_real = self.adaptive_nll(hidden[mask], tokens[mask])
         nll = torch.zeros(B, T, dtype=nll_real.dtype, device=tokens.device)
         nll[mask] = nll_real
         return nll.sum(dim=1)
@@ -208,7 +315,8 @@ class SentenceVAE(nn.Module):
           w_hh (dirs, 3H, H), b_hn (dirs, 1, H): the encoder's recurrent weights, stacked so that
               both directions step in one batched matmul.
           output_t (E, V): the output matrix transposed; (B, E) @ (E, V) runs ~2.7x faster at batch
-              10 than the product with the (V, E) weight transposed (one thread, this CPU)."""
+              10 than the product with the (V, E) weight transposed (one thread, this CPU). The tied
+              layer only: the adaptive softmax's decoding step goes through `logits`."""
         enc, H = self.encoder, self.config.hidden_size
         suffixes = ["_l0"] + (["_l0_reverse"] if self.config.bidirectional else [])
         sources = [self.embedding.weight] + [getattr(enc, name + sfx) for sfx in suffixes
@@ -227,7 +335,7 @@ class SentenceVAE(nn.Module):
             b_h = torch.stack(b_hn)[:, None]
             cached = (key, {"word_gates": torch.cat(gates), "w_hh": torch.stack(w_hh),
                             "b_h": torch.cat([torch.zeros_like(b_h), torch.zeros_like(b_h), b_h], -1),
-                            "output_t": words.t().contiguous()})
+                            "output_t": words.t().contiguous() if self.adaptive is None else None})
             self.__dict__["_inference_tables"] = cached  # not a buffer: never saved, never copied to a device
         return cached[1]
 
@@ -271,6 +379,8 @@ class SentenceVAE(nn.Module):
         h = state[0]  # (B, H): one layer
         gates_x = F.linear(torch.cat([self.embedding(input_ids), z], dim=-1), dec.weight_ih_l0, dec.bias_ih_l0)
         h = gru_cell(gates_x, F.linear(h, dec.weight_hh_l0, dec.bias_hh_l0), h)
+        if self.adaptive is not None:
+            return self.logits(h), h[None]
         logits = torch.addmm(self.out_bias, self.to_embed(h), self._tables()["output_t"])
         return logits, h[None]
 
