@@ -514,6 +514,48 @@ def blind_reader(card):
             "came from) marked as grammatical English: " + "; ".join(said) + ".")
 
 
+WALKS = {"samples": "samples at the Sample page's defaults",
+         "interpolations": "middle three steps of paths between held-out sentences",
+         "neighbour_midpoints": "midpoints of a held-out sentence and its nearest training neighbour",
+         "real_heldout": "real held-out sentences (for comparison)"}
+
+
+def walkability(card):
+    """What the model writes away from a typed sentence's own code (vae.report.walkability_report)."""
+    walk = card.get("walkability") if isinstance(card.get("walkability"), dict) else {}
+    kinds = {kind: walk[kind] for kind in WALKS if isinstance(walk.get(kind), dict)}
+    rows = [[WALKS[kind], pct(w.get("unseen_bigrams")), pct(w.get("copied_from_train")), fig(w.get("distinct_2"), 2)]
+            for kind, w in kinds.items()]
+    if not rows:
+        return ""
+    parts = ["**Between the sentences** (a fixed seed; the share of word pairs, sentence ends included, never seen "
+             "in the training corpus is a cheap stand-in for fluency, and a copy scores 0, so the copies stand "
+             "beside it):", table(["decoded from", "unseen word pairs", "copies of a training sentence",
+                                   "distinct-2"], rows)]
+    for kind in ("samples", "interpolations"):
+        examples = kinds.get(kind, {}).get("examples")
+        if isinstance(examples, list) and examples:
+            parts += [f"{WALKS[kind].capitalize()}, as they came out:", fence([str(e) for e in examples])]
+    return "\n\n".join(parts)
+
+
+def offsets(card):
+    """Each offset between kinds of sentence on the 20 test sentences, as they came out."""
+    found = card.get("offsets") if isinstance(card.get("offsets"), dict) else {}
+    parts = []
+    for strength, report in found.items():
+        if not isinstance(report, dict):
+            continue
+        counts = ", ".join(f"{name} {sum(bool(r.get('target_kind')) for r in rows if isinstance(r, dict))} of "
+                           f"{len(rows)}" for name, rows in report.items() if isinstance(rows, list))
+        lines = [f"{name}: {r.get('typed')} → {r.get('moved')}" for name, rows in report.items()
+                 if isinstance(rows, list) for r in rows if isinstance(r, dict)]
+        parts += [f"**Offsets at {strength}** (the mean code of one kind of training sentence minus another's, "
+                  f"added to a typed sentence's code): of the kind they aim at, by the labelling rules, {counts}. "
+                  "As they came out:", fence(lines)]
+    return "\n\n".join(parts)
+
+
 def interpolations(card):
     paths = [p for p in card.get("interpolations") or [] if isinstance(p, dict) and isinstance(p.get("path"), list)]
     if not paths:
@@ -567,8 +609,8 @@ def evaluation(card):
         parts.append("**The everyday sentences** (`tests/data/everyday_sentences.txt`: written by hand for this "
                      "purpose, in no split of the corpus):\n\n"
                      + table(["length", "sentences", "exact", "token accuracy", "BLEU"], [r[:5] for r in rows]))
-    parts += [compression(card), sample_settings(card), samples(card), blind_reader(card), interpolations(card),
-              rate_distortion(card)]
+    parts += [compression(card), sample_settings(card), samples(card), blind_reader(card), walkability(card),
+              offsets(card), interpolations(card), rate_distortion(card)]
     if not any(parts):
         return section("Evaluation", "Not measured yet: `python -m vae evaluate --model <folder> --corpus "
                        "assets/corpora/test.txt.gz --update-card`, or `scripts/ship_model.py`.")

@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from anywhere
 
 
-from scripts import learn_casing, precompute_maps  # noqa: E402
+from scripts import learn_casing, model_card, precompute_maps  # noqa: E402
 from vae.checkpoint import (  # noqa: E402
     CASING_FILE,
     DENSITY_FILE,
@@ -127,6 +127,7 @@ def main(argv=None):
                      indent=2))
     if not args.skip_maps:
         precompute_maps.main(["--model", str(out)])
+    model_card.main(["--model", str(out)])  # README.md, from the card just written
 
 
 def shipped_name(card):

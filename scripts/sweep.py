@@ -84,6 +84,9 @@ def main():
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "sweep")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--measure-only", action="store_true")
+    parser.add_argument("--extra", nargs="*", default=[], metavar="NAME=FOLDER",
+                        help="with --sweep walk: more runs to measure beside the sweep's own (e.g. a run resumed "
+                             "with other settings), each named in the table")
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--iw-samples", type=int, default=20,
                         help="k of the sweep's NLL (the shipped model's card uses 100); one k for every run")
@@ -123,8 +126,10 @@ def measure_walk(args, runs, test):
     train_texts = read_corpus(CORPUS / "train.txt.gz").texts
     training_text = TrainingText(load_model(CORPUS.parent / "training" / "tatoeba").tokenizer, train_texts)
     rows = []
-    for name in runs:
-        run = folder(args.out, name)
+    folders = {name: folder(args.out, name) for name in runs}
+    folders.update(dict(extra.split("=", 1) for extra in args.extra))
+    for name, run in folders.items():
+        run = Path(run)
         if not (run / "trainer_state.json").is_file():
             continue
         trained = load_model(run)
@@ -132,12 +137,13 @@ def measure_walk(args, runs, test):
         report = quality_report(trained, test, train_texts=train_texts, samples=args.samples,
                                 iw_samples=args.iw_samples)
         walk = walkability_report(trained, test, train_texts, samples=args.samples, training_text=training_text)
-        rows.append(rate_distortion_row(name, report, walk))
+        steps = json.loads((run / "trainer_state.json").read_text())["step"]
+        rows.append({**rate_distortion_row(name, report, walk), "steps": steps})
         (run / "report.json").write_text(json.dumps({"quality": report, "walkability": walk}, indent=2))
         print(f"[{time.strftime('%H:%M:%S')}] measured {name} in {time.perf_counter() - started:.0f} s: "
               + json.dumps(rows[-1]), flush=True)
     summary = {"budget": common_budget(SWEEPS["walk"][0]), "test_sentences": len(test), "iw_samples": args.iw_samples,
-               "samples": args.samples, "rows": rows, "commands": runs,
+               "samples": args.samples, "rows": rows, "commands": {**runs, **dict(e.split("=", 1) for e in args.extra)},
                "real_heldout": walk["real_heldout"] if rows else None}
     (args.out / "sweep.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
