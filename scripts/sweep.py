@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+import torch
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from anywhere
 
 
@@ -91,6 +93,7 @@ def main():
     parser.add_argument("--iw-samples", type=int, default=20,
                         help="k of the sweep's NLL (the shipped model's card uses 100); one k for every run")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)  # the measuring too: beside a training job, one thread each
     args.out.mkdir(parents=True, exist_ok=True)
     common, runs, _ = SWEEPS[args.sweep]
     if not args.measure_only:
