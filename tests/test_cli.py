@@ -116,8 +116,18 @@ def test_traverse_walks_the_dimensions_asked_for(tiny_model_dir, capsys):
     assert lines[2] == " +0.00  The cat sat on the mat." and lines[1].startswith(" -3.00  ")
 
 
-def test_traverse_walks_the_most_used_dimensions_by_default(tiny_model_dir, corpus, capsys):
-    assert main(["traverse", "--model", str(tiny_model_dir), SENTENCES[0], "--top", "2", "--corpus", str(corpus)]) == 0
+def test_traverse_walks_the_dimensions_that_change_the_sentence_most_by_default(tiny_model_dir, capsys):
+    assert main(["traverse", "--model", str(tiny_model_dir), SENTENCES[16], "--top", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "the 2 dimensions whose walks change this sentence most"
+    headers = [line for line in lines if line.startswith("dimension")]
+    changed = [int(line.split(", ")[1].split()[0]) for line in headers]
+    assert len(headers) == 2 and changed == sorted(changed, reverse=True)
+    assert len(lines) == 1 + 2 * (1 + 7)
+
+
+def test_traverse_walks_the_most_used_dimensions_by_kl(tiny_model_dir, corpus, capsys):
+    assert main(["traverse", "--model", str(tiny_model_dir), SENTENCES[0], "--top", "2", "--by-kl", str(corpus)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"the 2 most used dimensions by KL (nats) over {corpus}"
     headers = [line for line in lines if line.startswith("dimension")]

@@ -29,6 +29,7 @@ from .decode import (
     STRATEGIES,
     InputError,
     default_sample_settings,
+    dimensions_by_change,
     encode_texts,
     interpolate,
     sample_near,
@@ -227,10 +228,13 @@ def build_parser():
     p = sub.add_parser("traverse", parents=[model], help="walk latent dimensions one at a time from a sentence")
     p.add_argument("sentence")
     p.add_argument("--dims", type=whole(0), nargs="+", metavar="I",
-                   help="dimensions to walk, from 0 (default: the --top most used)")
-    p.add_argument("--top", type=whole(1), default=4, help="without --dims: walk this many, ranked by KL")
-    p.add_argument("--corpus", default=str(VALID_SPLIT),
-                   help="without --dims: sentences whose KL per dimension ranks them (default: the validation split)")
+                   help="dimensions to walk, from 0 (default: the --top that change the sentence most)")
+    p.add_argument("--top", type=whole(1), default=3,
+                   help="without --dims: walk this many, those whose walks change the most words of the sentence "
+                        "first (as the Interpolate page ranks them)")
+    p.add_argument("--by-kl", metavar="CORPUS", nargs="?", const=str(VALID_SPLIT),
+                   help="without --dims: rank by each dimension's KL over these sentences instead (default: the "
+                        "validation split)")
     p.add_argument("--steps", type=whole(2, MAX_STEPS), default=7, help="values of t from -3 to +3, both included")
     p.set_defaults(func=cmd_traverse)
 
@@ -373,15 +377,20 @@ def cmd_traverse(args):
     trained = load_model(args.model, args.device)
     measure = "variance of mu" if trained.model.config.autoencoder else "KL (nats)"
     if args.dims:
-        dims, use = args.dims, {}
+        dims, use, ranking = args.dims, {}, None
+    elif args.by_kl:
+        ranked = rank_dimensions(trained, read_corpus(args.by_kl).texts)[: args.top]
+        dims, use, ranking = [dim for dim, _ in ranked], {d: f"{measure} {u:.3f}" for d, u in ranked}, \
+            f"the {args.top} most used dimensions by {measure} over {args.by_kl}"
     else:
-        ranked = rank_dimensions(trained, read_corpus(args.corpus).texts)[: args.top]
-        dims, use = [dim for dim, _ in ranked], dict(ranked)
+        ranked = dimensions_by_change(trained, args.sentence, args.steps)[: args.top]
+        dims, use, ranking = [dim for dim, _ in ranked], {d: f"{n} words changed" for d, n in ranked}, \
+            f"the {args.top} dimensions whose walks change this sentence most"
     rows = traverse(trained, args.sentence, dims, args.steps)
-    if use:
-        print(f"the {len(dims)} most used dimensions by {measure} over {args.corpus}")
+    if ranking:
+        print(ranking)
     for dim, row in zip(dims, rows):
-        print(f"dimension {dim}" + (f", {measure} {use[dim]:.3f}" if use else ""))
+        print(f"dimension {dim}" + (f", {use[dim]}" if use else ""))
         for t, sample in zip(traversal_offsets(args.steps), row):
             print(f"{t:+6.2f}  {sample.text}")
 
