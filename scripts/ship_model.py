@@ -59,6 +59,7 @@ def main(argv=None):
     parser.add_argument("--command", help="the commands that retrain the run, where its card's own command does "
                                           "not (resumed before the card kept every command; a state compacted)")
     parser.add_argument("--note", help="a sentence for the card's rate-distortion table: why this recipe")
+    parser.add_argument("--name", help="what the sidebar calls this model when a second one ships beside it")
     parser.add_argument("--summary", help="what this model is for, in a line: the sidebar shows it when a second "
                                           "model ships beside it")
     parser.add_argument("--skip-maps", action="store_true")
@@ -118,8 +119,9 @@ def main(argv=None):
         card["rate_distortion"]["shipped"] = rate_distortion_row(shipped_name(card), report, walk)
     if args.command:
         card["command"] = args.command
-    if args.summary:
-        card["summary"] = args.summary
+    for key in ("name", "summary"):
+        if getattr(args, key):
+            card[key] = getattr(args, key)
     card["shipped_with"] = "python scripts/ship_model.py " + " ".join(argv if argv is not None else sys.argv[1:])
     save_checkpoint(trained, out)  # the same weights, now with the mixture and the card
     store_weights_in_int8(out)  # save_checkpoint wrote them dequantized: stored again, the same bytes

@@ -12,10 +12,11 @@ import vae.paths
 def two_models(tiny_model_dir, tmp_path, monkeypatch):
     monkeypatch.delenv("TEXT_VAE_MODEL", raising=False)
     default, precise = tmp_path / "model", tmp_path / "model_precise"
-    for folder, summary in ((default, "walks: samples read as English"), (precise, "reads back what you type")):
+    for folder, says in ((default, {"name": "smooth", "summary": "walks: samples read as English"}),
+                         (precise, {"summary": "reads back what you type"})):
         shutil.copytree(tiny_model_dir, folder)
         card = json.loads((folder / "card.json").read_text())
-        (folder / "card.json").write_text(json.dumps({**card, "summary": summary}))
+        (folder / "card.json").write_text(json.dumps({**card, **says}))
     monkeypatch.setattr(vae.paths, "SHIPPED_MODEL", default)
     return default, precise
 
@@ -28,7 +29,7 @@ def test_the_sidebar_offers_each_shipped_model_and_the_url_keeps_the_choice(tiny
     default, precise = two_models(tiny_model_dir, tmp_path, monkeypatch)
     at = no_exception(AppTest.from_file(str(ROOT / "pages/1_Sample.py"), default_timeout=TIMEOUT).run())
     choice = at.sidebar.radio(key="model")
-    assert choice.options == ["default", "precise"] and choice.value == "default"
+    assert choice.options == ["smooth", "precise"] and choice.value == "smooth"  # a card's name, else the folder's
     assert str(default) in sidebar_text(at)
     choice.set_value("precise").run()
     assert str(precise) in sidebar_text(no_exception(at))

@@ -37,7 +37,7 @@ def _load_model(path: str, modified: float) -> TrainedModel:
 def shipped_folder() -> Path:
     """The folder of the shipped model this session chose (the sidebar's "Model", kept in the URL so
     that a reload or a copied link keeps it), else the default one."""
-    folders = {model_name(folder): folder for folder in shipped_models()}
+    folders = {shipped_name(folder): folder for folder in shipped_models()}
     return folders.get(st.session_state.get(SHIPPED_CHOICE) or st.query_params.get(SHIPPED_CHOICE),
                        shipped_models()[0])
 
@@ -50,13 +50,23 @@ def shipped_model() -> TrainedModel:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def shipped_summary(folder: str, modified: float) -> str:
-    """A line that says what a shipped model is for (its card's "summary"), or nothing."""
+def _card_says(folder: str, modified: float) -> dict:
+    """The "name" and "summary" a shipped model's card gives itself (either may be missing)."""
     try:
-        summary = json.loads((Path(folder) / "card.json").read_text()).get("summary")
-    except (OSError, ValueError, AttributeError):
-        return ""
-    return summary if isinstance(summary, str) else ""
+        card = json.loads((Path(folder) / "card.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: card[k] for k in ("name", "summary") if isinstance(card, dict) and isinstance(card.get(k), str)}
+
+
+def card_says(folder: Path) -> dict:
+    card = folder / "card.json"
+    return _card_says(str(folder), card.stat().st_mtime if card.is_file() else 0.0)
+
+
+def shipped_name(folder: Path) -> str:
+    """What the sidebar calls a shipped model: its card's name, else its folder's (vae.paths.model_name)."""
+    return card_says(folder).get("name") or model_name(folder)
 
 
 def choose_shipped_model():
@@ -64,10 +74,8 @@ def choose_shipped_model():
     folders = shipped_models()
     if len(folders) < 2:
         return
-    names = [model_name(folder) for folder in folders]
-    st.radio("Model", names, horizontal=True, **in_url(SHIPPED_CHOICE),
-             captions=[shipped_summary(str(f), (f / "card.json").stat().st_mtime if (f / "card.json").is_file() else 0)
-                       for f in folders],
+    st.radio("Model", [shipped_name(folder) for folder in folders], horizontal=True, **in_url(SHIPPED_CHOICE),
+             captions=[card_says(folder).get("summary", "") for folder in folders],
              help="The shipped models: each was trained for a different side of the same trade-off (see its card "
                   "on Home).")
 
