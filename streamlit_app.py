@@ -56,6 +56,6 @@ with st.expander("Autoencoder or VAE?"):
 st.header("The model in use")
 if trained is not None:
     card.show(trained)
-# UMAP's numba code compiles in a background thread (issue 10), once the first page is drawn: started
-# at the top, its imports and compiling took the GIL from the first page's last seconds (issue 19)
+# UMAP's numba code compiles in a background thread, once the first page is drawn: started at the top,
+# its imports and compiling took the GIL from the first page's last seconds (the load benchmark, bench/app.py)
 warmup.start_with_server()

@@ -1,4 +1,4 @@
-"""One command that measures what users feel and what the hardware allows (issue 6).
+"""One command that measures what users feel and what the hardware allows.
 
     python -m bench                     # the full run (minutes); table to stdout, JSON to bench/results/
     python -m bench --quick             # seconds: tiny sizes, few repeats, no browser (what CI runs)

@@ -235,7 +235,7 @@ def measure(model_path, clicks=10):
     return result
 
 
-# many users at once (issue 10): training runs going while other sessions click Sample
+# many users at once (the load benchmark): training runs going while other sessions click Sample
 
 STEP = re.compile(r"step ([\d,]+) of")
 

@@ -1,5 +1,5 @@
-"""Training runs in child processes (issue 19): the same controls as a thread's run, across a
-process boundary that a crash does not cross."""
+"""Training runs in child processes, which leave the pages' clicks room: the same controls as a
+thread's run, across a process boundary that a crash does not cross."""
 
 import math
 import os

@@ -62,7 +62,7 @@ def test_auto_precision_is_bf16_only_where_the_hardware_has_it():
 
 
 def test_bf16_training_reaches_the_same_held_out_nll_as_fp32():
-    """Same recipe, seeds and steps: NLL within 0.5 nats (issue 10's bar, on a tiny model). Averaged
+    """Same recipe, seeds and steps: NLL within 0.5 nats (the bar for bf16 training, on a tiny model). Averaged
     over three seeds: one tiny run's NLL moves by more than that with any change of rounding."""
     results = {}
     for precision in ("fp32", "bf16"):

@@ -114,7 +114,7 @@ def test_interpolation_ends_count_as_reproduced_only_when_read_back(tiny_trained
     assert [r["ends_reproduced"] for r in rows] == [True, False]
 
 
-def test_bars_are_floors_or_ceilings_as_issue_17_states_them():
+def test_bars_are_floors_or_ceilings_as_stated():
     assert meets("everyday_exact_match_4_to_8_words", 0.9) and not meets("everyday_exact_match_4_to_8_words", 0.89)
     assert meets("everyday_exact_match_9_to_15_words", 0.5) and not meets("everyday_exact_match_9_to_15_words", 0.49)
     assert meets("iw_nll_gap_to_lm", 9.9) and not meets("iw_nll_gap_to_lm", 10.1)

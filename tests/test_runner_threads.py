@@ -1,5 +1,5 @@
 """A training run leaves room for the other sessions: one torch thread on a small server, and a
-lower CPU priority for its thread only (issue 10)."""
+lower CPU priority for its thread only."""
 
 import os
 import threading

@@ -144,8 +144,9 @@ def sidebar(require_model=True, training_sits_out=True) -> TrainedModel | None:
         user_request()
     if small_server():
         # One torch thread for this page's work: on two cores, a second OpenMP thread waits at every
-        # operation's barrier for a core that a training process or another session holds (issue 19's
-        # benchmark: a Sample click took 24 s beside two training processes with two threads).
+        # operation's barrier for a core that a training process or another session holds (the load
+        # benchmark, bench/app.py: a Sample click took 24 s beside two training processes with two
+        # threads).
         torch.set_num_threads(1)
     through_the_navigation()
     # a projector shows 720 pixels: Streamlit's 6rem above the title is room a result needs

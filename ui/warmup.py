@@ -1,4 +1,4 @@
-"""UMAP warmed up in the background when the server starts (issue 10).
+"""UMAP warmed up in the background when the server starts, so that a page's first map does not wait.
 
 A fresh server's first UMAP fit spends 30-45 s compiling numba code, and then ~3 s fitting. The
 first script run starts one thread per process (`start()`, at the end of streamlit_app.py); it waits
@@ -45,7 +45,8 @@ def _warm(delay):
     lower_priority(NICENESS)
     # numba's compiler is Python, and holds the GIL for the whole switch interval (5 ms by default)
     # each time a page's thread hands it over between two torch operations: a click's decoding took
-    # seconds beside it (issue 19's benchmark, py-spy). 0.5 ms lets the pages' threads back in sooner.
+    # seconds beside it (the load benchmark in bench/app.py, py-spy). 0.5 ms lets the pages' threads
+    # back in sooner.
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     with _lock:
         _state.update(status="running", started=time.monotonic())

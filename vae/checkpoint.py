@@ -63,7 +63,7 @@ def save_checkpoint(trained: TrainedModel, path, extra=None):
         **(extra or {}),
     }
     if trained.density is not None:
-        # fp16: half the bytes (issue 17's history budget); fit_latent_density already rounds to it
+        # fp16: half the bytes (the repository's size budget); fit_latent_density already rounds to it
         tensors = {k: fp16_or_refused(f"the mixture's {k}", v).contiguous() for k, v in trained.density.items()}
         writers[DENSITY_FILE] = lambda p: save_file(tensors, str(p), metadata=stamp)
     if trained.tokenizer.casing is not None:
@@ -111,7 +111,7 @@ def load_training_state(path, device=None):
 
 
 def compact_training_state(path, keep_moments=True):
-    """Shrink a saved run for a repository with a history budget (issue 17).
+    """Shrink a saved run for a repository with a size budget on its history.
 
     keep_moments=True stores Adam's moments in bf16, half their fp32 size. A resume continues the run,
     no longer bit for bit: `Optimizer.load_state_dict` casts the moments back to the parameters' dtype,
@@ -132,7 +132,7 @@ def compact_training_state(path, keep_moments=True):
 
 
 def store_weights_in_int8(path):
-    """Rewrite a checkpoint's fp32 weights for the shipped model (issue 17's history budget): every
+    """Rewrite a checkpoint's fp32 weights for the shipped model (the repository's size budget): every
     matrix as int8 rows with one fp16 scale each (vae/quantize.py), stored under its name and
     name + SCALE_SUFFIX; vectors (biases) in fp16. About a quarter of fp32's bytes: 6.4 MB for the
     shipped model's 6.4M weights, where fp16 took 12.7 MB. Loading (read_weights) multiplies the

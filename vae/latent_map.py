@@ -28,7 +28,7 @@ UMAP_DEFAULTS = {"n_neighbors": 15, "min_dist": 0.1}
 
 def stored_codes(mu) -> np.ndarray:
     """Posterior means as a saved map holds them: int8 rows with one scale each (vae/quantize.py), a
-    quarter of fp32's bytes in the repository (issue 17's history budget), returned as fp32 for
+    quarter of fp32's bytes in the repository (the repository's size budget), returned as fp32 for
     computing. The precomputed UMAP is fitted on these rounded codes, so a refit in the app reproduces
     its coordinates. A row's error is at most 1/254 of its largest value: about 0.01 for the shipped
     model's codes, whose distances to each other are about 8."""

@@ -319,7 +319,8 @@ def child_main(folder: Path, fd: int):
 def idle_priority():
     """Linux's SCHED_IDLE for this thread and the threads it starts (the training thread): they run
     only on a core that nothing else wants. A niceness of 19 still takes a share of a busy core, and on
-    two cores that share slowed the pages' clicks (issue 19's benchmark). Elsewhere, niceness alone."""
+    two cores that share slowed the pages' clicks (the load benchmark, bench/app.py: Sample clicks
+    while training runs). Elsewhere, niceness alone."""
     try:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     except (AttributeError, OSError):

@@ -1,4 +1,4 @@
-"""int8 storage for the shipped model's weights and its maps' codes (issue 17's history budget).
+"""int8 storage for the shipped model's weights and its maps' codes (the repository's size budget).
 
 Symmetric per-row quantization ("per-channel" in Krishnamoorthi 2018, "Quantizing deep convolutional
 networks for efficient inference: A whitepaper", section 2.1): each row r keeps one scale
