@@ -14,9 +14,10 @@ with starting():  # the title is drawn before PyTorch and the model are loaded
     import pandas as pd
 
     from ui import common
-    from vae.decode import SAMPLE_DEFAULTS, STRATEGIES, InputError, sample_near, sample_prior, sentence_ids
+    from vae.decode import STRATEGIES, InputError, default_sample_settings, sample_near, sample_prior, sentence_ids
     from vae.metrics import num_words
 trained = common.sidebar()
+defaults = default_sample_settings(trained)  # the defaults measured for this model (its card may set them)
 controls, results = st.columns([2, 3], gap="large")
 
 PRIOR, NEAR = "the prior", "near a sentence"
@@ -36,13 +37,13 @@ with controls:
         common.note_if_no_latent(trained)
         near = st.text_input("Sentence", "she looked out of the window .", **common.in_url("near"))
     elif trained.density is not None:
-        # the default source and decoding are the ones measured most fluent (vae/decode.py, SAMPLE_DEFAULTS)
+        # the default source and decoding are the ones measured most fluent (vae/decode.py, default_sample_settings)
         draw_from = st.radio("Draw z from", [NORMAL, MIXTURE], horizontal=True, **common.in_url("draw_from"),
-                             index=int(SAMPLE_DEFAULTS["source"] == "mixture"),
+                             index=int(defaults["source"] == "mixture"),
                              help="The prior is what the VAE was trained towards; the codes of real "
                                   "sentences fill only part of it. The mixture, fitted to the training "
                                   "sentences' codes, draws from where they actually lie.")
-    strategy = st.radio("Decoding", STRATEGIES, index=STRATEGIES.index(SAMPLE_DEFAULTS["strategy"]),
+    strategy = st.radio("Decoding", STRATEGIES, index=STRATEGIES.index(defaults["strategy"]),
                         horizontal=True, **common.in_url("strategy"),
                         help="greedy: the most likely word at every step; sample: draw from the whole "
                              "distribution; top-k: only from the k likeliest words; top-p: from the "
@@ -53,12 +54,12 @@ with controls:
                              help="z = μ + spread · σ · ε with ε ~ N(0, I): 0 decodes the posterior mean "
                                   "every time, 1 samples the posterior q(z|x), more wanders further away.")
     else:
-        spread = left.slider("Spread", 0.0, 1.5, SAMPLE_DEFAULTS["spread"], 0.05, **common.in_url("prior_spread"),
+        spread = left.slider("Spread", 0.0, 1.5, defaults["spread"], 0.05, **common.in_url("prior_spread"),
                              help="Scales the codes' noise: z = spread · ε from N(0, I), or a component's mean "
                                   "+ spread · (its noise) from the mixture. Below 1 the codes stay near the "
                                   "middle, where the decoder has seen most sentences: more fluent, less varied "
                                   "(a reduced temperature, as in Kingma & Dhariwal 2018).")
-    temperature = right.slider("Temperature", 0.1, 2.0, SAMPLE_DEFAULTS["temperature"], 0.05,
+    temperature = right.slider("Temperature", 0.1, 2.0, defaults["temperature"], 0.05,
                                disabled=strategy == "greedy",
                                **common.in_url("temperature"),
                                help="T divides the decoder's logits before the softmax, p(w) ∝ exp(logit_w / T): "

@@ -59,6 +59,9 @@ def main(argv=None):
     parser.add_argument("--command", help="the commands that retrain the run, where its card's own command does "
                                           "not (resumed before the card kept every command; a state compacted)")
     parser.add_argument("--note", help="a sentence for the card's rate-distortion table: why this recipe")
+    parser.add_argument("--spread", type=float,
+                        help="this model's default spread on the Sample page (its card's sample_defaults), where "
+                             "vae.decode.SAMPLE_DEFAULTS's does not suit it")
     parser.add_argument("--name", help="what the sidebar calls this model when a second one ships beside it")
     parser.add_argument("--summary", help="what this model is for, in a line: the sidebar shows it when a second "
                                           "model ships beside it")
@@ -75,6 +78,9 @@ def main(argv=None):
         learn_casing.main(["--model", str(out)])
     store_weights_in_int8(out)
     trained = load_model(out)  # fp32 parameters holding the dequantized int8 values: what users load
+    trained.card.pop("sample_defaults", None)
+    if args.spread is not None:
+        trained.card["sample_defaults"] = {"spread": args.spread}
     test = read_corpus(CORPORA / "test.txt.gz").texts
     train = read_corpus(CORPORA / "train.txt.gz").texts
 

@@ -23,3 +23,17 @@ def test_a_sentence_cut_at_max_len_ends_there_beside_shorter_ones(tiny_trained):
     z = torch.randn(6, trained.model.config.latent_size, generator=torch.Generator().manual_seed(0)) * 3
     samples = generate(trained, z, strategy="sample", max_len=3, generator=torch.Generator().manual_seed(1))
     assert all(1 <= s.num_words <= 3 for s in samples)
+
+
+def test_a_models_card_may_set_its_own_sample_defaults(tiny_trained):
+    from dataclasses import replace
+
+    from vae.decode import SAMPLE_DEFAULTS, default_sample_settings
+
+    trained, _ = tiny_trained
+    own = replace(trained, card={**trained.card, "sample_defaults": {"spread": 1.0, "strategy": 3, "what": "x"}})
+    settings = default_sample_settings(own)
+    assert settings["spread"] == 1.0  # the card's
+    assert settings["strategy"] == SAMPLE_DEFAULTS["strategy"]  # not a strategy: ignored; unknown keys too
+    assert "what" not in settings and settings["source"] == "prior"  # no mixture fitted
+    assert default_sample_settings(trained)["spread"] == SAMPLE_DEFAULTS["spread"]

@@ -46,17 +46,22 @@ def test_each_shipped_model_folder_is_at_most_30_mb_and_loads(folder):
 
 def test_the_card_records_how_it_was_trained_and_measured(shipped):
     assert shipped.card["command"].startswith("python -m vae") and " train " in shipped.card["command"]
-    assert {"test_metrics", "bars", "bars_met", "baseline_lm", "rate_distortion"} <= set(shipped.card)
+    assert {"test_metrics", "bars", "bars_met", "rate_distortion", "walkability", "offsets"} <= set(shipped.card)
 
 
-# Missed by the Tatoeba model shipped on 2026-12-02 after 28,000 steps (measured: everyday 9-15 words 19.4%;
-# 3 of 5 pairs; it meets held-out <= 12 words, 73.6% exact and BLEU 77.4, and everyday 4-8 words, 91.7%).
+# The default model (assets/model, "smooth") is the 44,000-step model fine-tuned for 18,000 steps with word
+# deletion in the encoder's input; the second (assets/model_precise) is the 44,000-step model itself.
 # The bars stay as vae/report.py sets them; strict, so a model that meets one turns its test into a failure to remove.
 MISSED = pytest.mark.xfail(strict=True, reason="the shipped model misses this bar (assets/model/README.md)")
 
 
 def test_heldout_sentences_of_up_to_12_words_are_read_back(report):
     assert report["bars"]["heldout_exact_match_up_to_12_words"] >= BARS["heldout_exact_match_up_to_12_words"]
+
+
+# Missed by the word-deletion model shipped on 2026-12-02 (BLEU 69.1 against 70; 62.1% exact, which meets its bar)
+@MISSED
+def test_heldout_read_backs_score_a_bleu_of_70(report):
     assert report["bars"]["heldout_bleu_up_to_12_words"] >= BARS["heldout_bleu_up_to_12_words"]
 
 
@@ -64,8 +69,8 @@ def test_short_everyday_sentences_are_read_back(report):
     assert report["bars"]["everyday_exact_match_4_to_8_words"] >= BARS["everyday_exact_match_4_to_8_words"]
 
 
-# Missed since 30 sentences of 9-15 words on work, school, travel, cooking, sport, weather and plans joined
-# the everyday list: the 44,000-step model reads back 3 of them, 26 of 66 long sentences in all (39.4%).
+# Missed: the word-deletion model reads back 5 of 66 everyday sentences of 9-15 words (7.6%); the 44,000-step
+# model, 26 of 66 (39.4%), since 30 sentences on work, school, travel, cooking, sport and weather joined the list.
 @MISSED
 def test_long_everyday_sentences_are_read_back(report):
     assert report["bars"]["everyday_exact_match_9_to_15_words"] >= BARS["everyday_exact_match_9_to_15_words"]

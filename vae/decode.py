@@ -249,8 +249,12 @@ def make_generator(trained: TrainedModel, seed):
 
 def default_sample_settings(trained: TrainedModel):
     """The Sample page's (and the CLI's) default source and decoding for this model: SAMPLE_DEFAULTS,
-    from the prior where the model has no fitted mixture."""
+    with what the model's card measured best for it ("sample_defaults", e.g. a wider spread for a model
+    whose samples at 0.5 repeat each other), from the prior where the model has no fitted mixture."""
     settings = dict(SAMPLE_DEFAULTS)
+    own = trained.card.get("sample_defaults") if isinstance(trained.card, dict) else None
+    if isinstance(own, dict):
+        settings.update({k: v for k, v in own.items() if k in SAMPLE_DEFAULTS and isinstance(v, type(settings[k]))})
     if settings["source"] == "mixture" and trained.density is None:
         settings["source"] = "prior"
     return settings
