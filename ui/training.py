@@ -358,9 +358,9 @@ def calm_live_view():
 # (metric, title), three charts a tab: on a projector at 1280x720 a row of three is readable from the
 # back of a room, two rows of three were not (titles over the ticks of the row above, 12-px text)
 CHART_TABS = {
-    "The objective: −ELBO = reconstruction + KL": (("neg_elbo", "−ELBO"), ("recon", "reconstruction"),
+    "−ELBO = reconstruction + KL": (("neg_elbo", "−ELBO"), ("recon", "reconstruction"),
                                                     ("kl", "KL(q ‖ p)")),
-    "Knobs and health: KL weight, active units, speed": (("kl_weight", "KL weight"), ("active_units", "active units"),
+    "KL weight, active units, speed": (("kl_weight", "KL weight"), ("active_units", "active units"),
                                                          ("tokens_per_s", "tokens / s")),
 }
 CHART_HEIGHT = 260  # px
