@@ -6,7 +6,7 @@ written as a table for the card, the README and the home page.
     python scripts/sweep.py --sweep walk --out runs/walk # the walkable-space sweep (below)
 
 "rate": from scratch, the rate and the knobs against posterior collapse. "walk": from the 44,000-step
-model (assets/model_precise), each run
+model (assets/model, "precise"), each run
 fine-tuning it for the same steps with one way of shaping the space between codes; read-back and
 walkability (vae/report.py) side by side.
 
@@ -55,7 +55,7 @@ RUNS = {  # name: what differs
 
 # the walkable-space sweep: 4,000 steps of 64 sentences (0.55 epoch) from the 44,000-step model, a
 # constant KL weight of 1 at its own free bits, learning rate 5e-4 (Adam restarts its moments)
-WALK_COMMON = ("--init-from assets/model_precise --steps 4000 --batch-size 64 --lr 5e-4 --kl-schedule constant "
+WALK_COMMON = ("--init-from assets/model --steps 4000 --batch-size 64 --lr 5e-4 --kl-schedule constant "
                "--dropout 0.1 --precision auto --log-every 200 --save-every 1000 --seed 1")
 WALK_RUNS = {
     "word deletion 0.3": "--word-deletion 0.3 --free-bits 2.5",
@@ -127,7 +127,7 @@ def measure_walk(args, runs, test):
     """The walk sweep's table: each run's read-back and walkability, no language model (the runs
     share one start, so their samples are compared with each other and with real text)."""
     train_texts = read_corpus(CORPUS / "train.txt.gz").texts
-    training_text = TrainingText(load_model(ROOT / "assets" / "model_precise").tokenizer, train_texts)
+    training_text = TrainingText(load_model(ROOT / "assets" / "model").tokenizer, train_texts)
     rows = []
     folders = {name: folder(args.out, name) for name in runs}
     folders.update(dict(extra.split("=", 1) for extra in args.extra))
