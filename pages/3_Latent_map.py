@@ -27,8 +27,8 @@ with controls:
         corpus, corpus_key, name = upload.corpus, upload.key, None
     else:
         (corpus, corpus_key), name = maps.shipped_corpus(choice), choice
-    # the typed sentence right after the corpus, then the projection: on a projector (1280x720) the
-    # controls that change the map stay above the fold; the neighbours go under the map, at its width
+    # the typed sentence and its neighbours come right after the corpus, so that on a projector
+    # (1280x720) the neighbour table is in view; the projection's settings follow
     probe = st.text_input("Where does this sentence land?", "", placeholder="type a sentence and press Enter",
                           **common.in_url("probe"))
     probe_outcome = st.container()
@@ -72,7 +72,7 @@ with chart:
                "box (or pick the lasso above the map) to list sentences; click a label in the legend to hide it.")
 
 if placed is not None:
-    with chart:
+    with probe_outcome:
         st.markdown("**Its nearest neighbours** (distance between posterior means):")
         st.table(maps.neighbours_table(corpus, placed).style.format({"distance": "{:.3f}"}))
 with controls:

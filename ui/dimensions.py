@@ -77,8 +77,8 @@ def table(rows, dims, offsets, changes: dict, reference: str) -> str:
 
 # the walks' table in the results column: the dimension's label kept on one line
 GRID_STYLE = """<style>
-.st-key-dimension_grid table {width: 100%; line-height: 1.35; margin-bottom: 0.25rem;}
-.st-key-dimension_grid th, .st-key-dimension_grid td {padding: 0.2rem 0.4rem;}
+.st-key-dimension_grid table {width: 100%; line-height: 1.2; margin-bottom: 0.25rem;}
+.st-key-dimension_grid th, .st-key-dimension_grid td {padding: 0.05rem 0.4rem;}
 .st-key-dimension_grid td:first-child, .st-key-dimension_grid td:nth-child(2) {white-space: nowrap;}
 .st-key-dimension_grid td span {padding-left: 0.1em; padding-right: 0.1em;}
 </style>"""

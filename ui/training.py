@@ -363,7 +363,7 @@ CHART_TABS = {
     "KL weight, active units, speed": (("kl_weight", "KL weight"), ("active_units", "active units"),
                                                          ("tokens_per_s", "tokens / s")),
 }
-CHART_HEIGHT = 260  # px
+CHART_HEIGHT = 225  # px: at least 220, and the reconstructions below stay in view at 720
 HELDOUT_COLOUR, TRAINING_COLOUR = "#D55E00", "#0072B2"  # Okabe-Ito vermillion and blue
 
 
