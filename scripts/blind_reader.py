@@ -62,9 +62,9 @@ def main(argv=None):
         print(f"wrote {len(rows)} sentences to {args.out / 'sentences.txt'}; the key is in {args.out / 'key.json'}")
     else:
         key = {int(i): source for i, source in json.loads((args.out / "key.json").read_text())["key"].items()}
-        scores = score_marks(key, read_marks(args.marks))
-        sentences = dict(line.split("\t", 1) for line in (args.out / "sentences.txt").read_text().splitlines())
         marks = read_marks(args.marks)
+        scores = score_marks(key, marks)
+        sentences = dict(line.split("\t", 1) for line in (args.out / "sentences.txt").read_text().splitlines())
         result = {source: {"grammatical": yes, "of": total,
                            "sentences": [{"text": sentences[str(i)], "grammatical": marks[i]}
                                          for i, s in sorted(key.items()) if s == source]}

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from anywhere
 
 from vae.paths import SHIPPED_MODEL  # noqa: E402
-from vae.report import BARS  # noqa: E402
+from vae.report import BARS, WALK_KINDS  # noqa: E402
 
 CARD_FILE = "README.md"
 NOTES_BEGIN = "<!-- notes, written by hand for the weights with SHA-256 {digest}: kept when this card is rewritten -->"
@@ -514,18 +514,12 @@ def blind_reader(card):
             "came from) marked as grammatical English: " + "; ".join(said) + ".")
 
 
-WALKS = {"samples": "samples at the Sample page's defaults",
-         "interpolations": "middle three steps of paths between held-out sentences",
-         "neighbour_midpoints": "midpoints of a held-out sentence and its nearest training neighbour",
-         "real_heldout": "real held-out sentences (for comparison)"}
-
-
 def walkability(card):
     """What the model writes away from a typed sentence's own code (vae.report.walkability_report)."""
     walk = card.get("walkability") if isinstance(card.get("walkability"), dict) else {}
-    kinds = {kind: walk[kind] for kind in WALKS if isinstance(walk.get(kind), dict)}
-    rows = [[WALKS[kind], pct(w.get("unseen_bigrams")), pct(w.get("copied_from_train")), fig(w.get("distinct_2"), 2)]
-            for kind, w in kinds.items()]
+    kinds = {kind: walk[kind] for kind in WALK_KINDS if isinstance(walk.get(kind), dict)}
+    rows = [[WALK_KINDS[kind], pct(w.get("unseen_bigrams")), pct(w.get("copied_from_train")),
+             fig(w.get("distinct_2"), 2)] for kind, w in kinds.items()]
     if not rows:
         return ""
     parts = ["**Between the sentences** (a fixed seed; the share of word pairs, sentence ends included, never seen "
@@ -535,7 +529,7 @@ def walkability(card):
     for kind in ("samples", "interpolations"):
         examples = kinds.get(kind, {}).get("examples")
         if isinstance(examples, list) and examples:
-            parts += [f"{WALKS[kind].capitalize()}, as they came out:", fence([str(e) for e in examples])]
+            parts += [f"{WALK_KINDS[kind].capitalize()}, as they came out:", fence([str(e) for e in examples])]
     return "\n\n".join(parts)
 
 

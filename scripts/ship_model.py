@@ -42,6 +42,7 @@ from vae.data import read_corpus  # noqa: E402
 from vae.decode import default_sample_settings, encode_texts, sample_prior  # noqa: E402
 from vae.density import FIT_SENTENCES, fit_latent_density  # noqa: E402
 from vae.metrics import TrainingText  # noqa: E402
+from vae.offsets import fit_offsets  # noqa: E402
 from vae.paths import CORPORA, SHIPPED_MODEL  # noqa: E402
 from vae.report import offset_report, quality_report, rate_distortion_row, walkability_report  # noqa: E402
 
@@ -108,7 +109,9 @@ def main(argv=None):
     card["mixture"] = {"components": args.mixture_components, "fitted_on": "posterior means of train.txt.gz",
                        "sample_lm_perplexity_ratio": report.get("mixture_sample_lm_perplexity_ratio")}
     card["walkability"] = walk
-    card["offsets"] = {f"strength {scale:g}": offset_report(trained, train, scale=scale) for scale in (1.0, 2.0)}
+    offsets = fit_offsets(trained, train)  # once: the strengths scale the same offsets
+    card["offsets"] = {f"strength {scale:g}": offset_report(trained, train, scale=scale, offsets=offsets)
+                       for scale in (1.0, 2.0)}
     defaults = default_sample_settings(trained)
     default_label = "the Sample page's defaults (" + ", ".join(f"{k} {v}" for k, v in defaults.items()) + ")"
     card["samples"] = {default_label: [s.text for s in sample_prior(trained, 10, seed=0, **defaults)],

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from vae.model import TrainedModel
-from vae.report import BARS
+from vae.report import BARS, WALK_KINDS
 
 from . import common
 
@@ -285,11 +285,6 @@ def examples(card):
                             + "\n".join(lines))
 
 
-WALKS = {"samples": "samples at the Sample page's defaults", "interpolations": "the middle three steps of paths "
-         "between held-out sentences", "neighbour_midpoints": "midpoints of a sentence and its nearest neighbour",
-         "real_heldout": "real held-out sentences, for comparison"}
-
-
 def walkability(card):
     """What the model writes from codes that are not a typed sentence's own (vae.report.walkability_report),
     the blind reader's marks, and the offsets between kinds of sentence."""
@@ -299,7 +294,7 @@ def walkability(card):
                  "word pairs never seen in training": walk[kind].get("unseen_bigrams"),
                  "copies of a training sentence": walk[kind].get("copied_from_train"),
                  "distinct-2": walk[kind].get("distinct_2")}
-                for kind, label in WALKS.items() if isinstance(walk.get(kind), dict)]
+                for kind, label in WALK_KINDS.items() if isinstance(walk.get(kind), dict)]
         st.markdown("**Away from a typed sentence's own code**: the share of word pairs (sentence ends "
                     "included) that never occur in the training corpus is a cheap stand-in for fluency; real "
                     "text has a few per cent, word salad far more. A copy scores 0, so the copies stand beside it.")

@@ -37,9 +37,9 @@ def _load_model(path: str, modified: float) -> TrainedModel:
 def shipped_folder() -> Path:
     """The folder of the shipped model this session chose (the sidebar's "Model", kept in the URL so
     that a reload or a copied link keeps it), else the default one."""
-    folders = {shipped_name(folder): folder for folder in shipped_models()}
-    return folders.get(st.session_state.get(SHIPPED_CHOICE) or st.query_params.get(SHIPPED_CHOICE),
-                       shipped_models()[0])
+    folders = shipped_models()
+    by_name = {shipped_name(folder): folder for folder in folders}
+    return by_name.get(st.session_state.get(SHIPPED_CHOICE) or st.query_params.get(SHIPPED_CHOICE), folders[0])
 
 
 def shipped_model() -> TrainedModel:

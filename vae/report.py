@@ -161,6 +161,10 @@ def short_texts(texts, max_words=12):
 # each from a fixed seed: default samples (what the Sample page shows first), the middle three steps
 # of 5-step linear paths between held-out sentences (what Interpolate shows), and the midpoint of a
 # held-out sentence and its nearest training neighbour (the smallest step off a sentence's code).
+WALK_KINDS = {"samples": "samples at the Sample page's defaults",
+              "interpolations": "the middle three steps of paths between held-out sentences",
+              "neighbour_midpoints": "midpoints of a held-out sentence and its nearest training neighbour",
+              "real_heldout": "real held-out sentences, for comparison"}
 WALK_PAIRS = 30
 WALK_WORDS = (6, 12)  # the held-out sentences the paths join
 
