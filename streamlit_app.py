@@ -25,6 +25,8 @@ HOME = st.Page(home, title="Home", default=True)
 page = st.navigation([HOME] + [st.Page(f"pages/{name}.py", title=title) for name, title in PAGES],
                      position="top")
 if page is not HOME:
+    if "try" in st.query_params:  # Home's typed sentence (ui.tryit), left behind by a click during its rerun
+        st.query_params.pop("try")
     page.run()  # each page draws its title, then loads what it needs (ui.navigation.starting)
     from ui import warmup
 

@@ -77,6 +77,7 @@ def test_home_tries_whatever_is_typed_and_says_so_when_nothing_is(open_page):
     at = no_exception(open_page())
     at.text_input(key="try").set_value(SENTENCES[1]).run()
     assert f"**You typed:** {escape(SENTENCES[1])}" in all_text(no_exception(at))
+    assert at.query_params["try"] in (SENTENCES[1], [SENTENCES[1]])  # a link or a reload shows it again
     at.text_input(key="try").set_value("I paid $5 for *this* and $6 for that").run()
     assert "**You typed:** I paid \\$5 for \\*this\\* and \\$6 for that" in all_text(no_exception(at))
     at.text_input(key="try").set_value("   ").run()

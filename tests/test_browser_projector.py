@@ -218,6 +218,14 @@ def test_try_it_on_home_shows_its_outcome_in_view(app_server, projector):
     assert_in_view(main.get_by_test_id("stTable").locator("tbody tr").last)  # all 5 neighbours
     assert_in_view(main.get_by_role("link", name="Walk its latent dimensions"))
     shot(projector, "home_try_it")
+    # a sentence typed into Try it travels to the next page as that page's own parameter only
+    box = main.get_by_role("textbox", name="Type a sentence")
+    box.fill(SENTENCES[1])
+    box.press("Enter")
+    expect(projector).to_have_url(re.compile(r"\?try="))
+    main.get_by_role("link", name="Walk to another sentence").click()
+    expect(projector.get_by_role("heading", name="Interpolate")).to_be_visible()
+    expect(projector).to_have_url(re.compile(r"/Interpolate\?sentence_a=[^&]+$"))
 
 
 def test_the_neighbours_of_a_typed_sentence_are_in_view_on_the_map(app_server, projector):

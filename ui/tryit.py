@@ -25,6 +25,32 @@ LINKS = [("pages/2_Interpolate.py", "Walk to another sentence", {"sentence_a": N
          ("pages/2_Interpolate.py", "Walk its latent dimensions", {"mode": "latent dimensions", "dims_sentence": None})]
 
 
+# The typed sentence travels in the URL (?try=...), so that a link or a reload shows it again. It is
+# kept by hand, not with bind="query-params": a bound parameter cannot be removed, and a click on one
+# of the links below while Home was still rerunning carried it into the next page's URL.
+TYPED = "try"
+LAST_TYPED = "try_last"  # outlives the text box, which Streamlit forgets while another page is open
+
+
+def typed_sentence() -> str:
+    """What the box shows when it is drawn anew: the last sentence typed in this session, else the
+    link's, else the default."""
+    return st.session_state.get(LAST_TYPED) or st.query_params.get(TYPED) or DEFAULT_SENTENCE
+
+
+def keep_typed(text):
+    st.session_state[LAST_TYPED] = text
+    if text == DEFAULT_SENTENCE:
+        st.query_params.pop(TYPED, None)
+    elif st.query_params.get(TYPED) != text:
+        st.query_params[TYPED] = text
+
+
+def forget_typed_in_url():
+    """Another page's URL holds only its own settings."""
+    st.query_params.pop(TYPED, None)
+
+
 def as_bits(value) -> str:
     return "n/a" if value is None else f"{value:,.0f}"  # an autoencoder has no rate or ELBO
 
@@ -41,9 +67,10 @@ def _outcome(model: str, text: str, _trained, _ids) -> tuple:
 def show(trained):
     typed_column, outcome = st.columns([2, 3], gap="large")
     with typed_column:
-        text = st.text_input("Type a sentence", DEFAULT_SENTENCE, key="try", bind="query-params",
+        text = st.text_input("Type a sentence", typed_sentence(), key=TYPED,
                              help="Everyday English reads back best: the model learned from 466k "
                                   "sentences of the Tatoeba Project.")
+        keep_typed(text)
     try:
         ids, notes = sentence_ids(trained, text)
     except InputError as e:
