@@ -17,4 +17,5 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
-python -m pytest -q "$@"
+# on every core, at most 4 workers (each builds its own tiny models and app server)
+python -m pytest -q -n auto --maxprocesses 4 "$@"
