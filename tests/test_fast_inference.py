@@ -7,9 +7,10 @@ import pytest
 import torch
 from conftest import SENTENCES
 
+import vae.model as model_module
 from vae.checkpoint import load_model
 from vae.data import to_batch
-from vae.decode import encode_texts, reconstruct, sample_prior
+from vae.decode import encode_texts, reads_back, reconstruct, sample_prior
 from vae.model import ModelConfig, SentenceVAE
 from vae.paths import EVERYDAY_SENTENCES as EVERYDAY
 from vae.paths import SHIPPED_MODEL as SHIPPED
@@ -18,6 +19,13 @@ from vae.paths import SHIPPED_MODEL as SHIPPED
 def reference_path(monkeypatch):
     """The plain nn.GRU path, as training runs it."""
     monkeypatch.setattr(SentenceVAE, "_fast_inference", lambda self: False)
+
+
+@pytest.fixture(autouse=True)
+def encode_in_fp32(monkeypatch):
+    """The fast path's arithmetic is the reference's up to fp32 rounding; its bf16 matmul (on CPUs with
+    native bf16) has a test of its own, below."""
+    monkeypatch.setattr(model_module, "ENCODE_IN_BF16", False)
 
 
 @pytest.mark.parametrize("bidirectional", [True, False])
@@ -88,3 +96,16 @@ def test_shipped_model_reads_back_everyday_sentences_the_same_on_both_paths(monk
     reference_path(monkeypatch)
     torch.testing.assert_close(encode_texts(trained, texts), fast_mu, atol=1e-4, rtol=1e-4)
     assert [s.text for s in reconstruct(trained, texts)] == fast
+
+
+@pytest.mark.skipif(not (SHIPPED / "model.safetensors").is_file(), reason="no shipped model")
+def test_encoding_with_a_bf16_recurrent_matmul_reads_back_the_everyday_sentences_as_fp32_does(monkeypatch):
+    trained = load_model(SHIPPED, "cpu")
+    texts = [line.strip() for line in EVERYDAY.read_text().splitlines() if line.strip()] + SENTENCES
+    fp32_mu = encode_texts(trained, texts)
+    fp32 = [reads_back(trained, text, s.text) for text, s in zip(texts, reconstruct(trained, texts))]
+    monkeypatch.setattr(model_module, "ENCODE_IN_BF16", True)  # on any CPU: slower without native bf16
+    bf16_mu = encode_texts(trained, texts)
+    assert (bf16_mu - fp32_mu).abs().max() < 0.01  # the codes spread about 0.7 a dimension
+    # the same sentences come back exactly (a sentence that does not may come back otherwise wrong)
+    assert [reads_back(trained, text, s.text) for text, s in zip(texts, reconstruct(trained, texts))] == fp32
