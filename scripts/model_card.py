@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from anywhere
 
-from vae.paths import SHIPPED_MODEL  # noqa: E402
+from vae.paths import ROOT, SHIPPED_MODEL  # noqa: E402
 from vae.report import BARS, WALK_KINDS  # noqa: E402
 
 CARD_FILE = "README.md"
@@ -242,21 +242,33 @@ def model_details(card, config, folder):
                  + (", `maps/` (the shipped corpora's codes and 2-D maps, precomputed)"
                     if (Path(folder) / "maps").is_dir() else "")
                  + "".join(f", `{name}`" for name in other_files(folder)) + ". Nothing in it is pickled.")
+    default = Path(folder).resolve() == SHIPPED_MODEL.resolve()
+    role = ("It is the model that the Text VAE Explorer app opens with, and `python -m vae` uses it when no "
+            "`--model` is given." if default else
+            f"It ships beside the default model (`assets/model`): the app's sidebar chooses it as "
+            f"\"{card.get('name') or Path(folder).name}\", and `python -m vae sample --model {relative(folder)}` (or any other command with `--model`) uses it.")
+    steps, earlier = card.get("steps"), card.get("initial_steps")
+    trained_for = (f"**Trained for:** {earlier:,} steps, then {steps:,} fine-tuning steps" if real(steps) and real(earlier)
+                   else f"**Trained for:** {steps:,} steps" if real(steps) else None)
     return section(
         "Model details",
         f"A {kind(model) if model else 'model'} trained with this repository's own code (`vae/`, plain PyTorch). "
-        "It is the model that the Text VAE Explorer app opens with, and `python -m vae` uses it when no "
-        "`--model` is given.",
-        bullets([arch, f"**Size:** {size}" if size else None, files,
-                 f"**Trained for:** {card['steps']:,} steps" if real(card.get("steps")) else None,
+        + role,
+        bullets([arch, f"**Size:** {size}" if size else None, files, trained_for,
                  "**Developed by:** the Text VAE Explorer project; the model's own code is `vae/model.py`"]))
 
 
-def how_to_use():
+def relative(folder):
+    """The folder as a path from the repository's root, where it is inside it."""
+    folder = Path(folder).resolve()
+    return str(folder.relative_to(ROOT)) if folder.is_relative_to(ROOT) else str(folder)
+
+
+def how_to_use(folder):
     code = fence(["from vae.checkpoint import load_model",
                   "from vae.decode import interpolate, reconstruct, sample_prior",
                   "",
-                  'trained = load_model("assets/model")  # fp32 on the best device: CUDA, Apple MPS, else the CPU',
+                  f'trained = load_model("{relative(folder)}")  # fp32 on the best device: CUDA, Apple MPS, else the CPU',
                   'print(reconstruct(trained, ["My friend is coming to dinner tonight."])[0].text)',
                   "for s in sample_prior(trained, 5, seed=0):",
                   "    print(s.text)",
@@ -681,7 +693,7 @@ def render_model_card(card: dict, config: dict | None = None, notes: str = "", f
     if notes.strip():
         notes_part = "\n".join(["## Notes on this model's training", "",
                                 NOTES_BEGIN.format(digest=digest or "unknown"), notes.strip(), NOTES_END])
-    parts = [yaml_header(card), title, intro, model_details(card, config, folder), how_to_use(), uses_and_limits(card),
+    parts = [yaml_header(card), title, intro, model_details(card, config, folder), how_to_use(folder), uses_and_limits(card),
              training_data(card), training_procedure(card), evaluation(card), limitations(card), notes_part,
              size_note(folder), citation(card)]
     text = "\n\n".join(p for p in parts if p) + "\n"
