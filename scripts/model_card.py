@@ -246,10 +246,11 @@ def model_details(card, config, folder):
     role = ("It is the model that the Text VAE Explorer app opens with, and `python -m vae` uses it when no "
             "`--model` is given." if default else
             f"It ships beside the default model (`assets/model`): the app's sidebar chooses it as "
-            f"\"{card.get('name') or Path(folder).name}\", and `python -m vae sample --model {relative(folder)}` (or any other command with `--model`) uses it.")
+            f"\"{card.get('name') or Path(folder).name}\", and `python -m vae sample --model {relative(folder)}` "
+            "(or any other command with `--model`) uses it.")
     steps, earlier = card.get("steps"), card.get("initial_steps")
-    trained_for = (f"**Trained for:** {earlier:,} steps, then {steps:,} fine-tuning steps" if real(steps) and real(earlier)
-                   else f"**Trained for:** {steps:,} steps" if real(steps) else None)
+    trained_for = (f"**Trained for:** {earlier:,} steps, then {steps:,} fine-tuning steps"
+                   if real(steps) and real(earlier) else f"**Trained for:** {steps:,} steps" if real(steps) else None)
     return section(
         "Model details",
         f"A {kind(model) if model else 'model'} trained with this repository's own code (`vae/`, plain PyTorch). "
@@ -268,7 +269,7 @@ def how_to_use(folder):
     code = fence(["from vae.checkpoint import load_model",
                   "from vae.decode import interpolate, reconstruct, sample_prior",
                   "",
-                  f'trained = load_model("{relative(folder)}")  # fp32 on the best device: CUDA, Apple MPS, else the CPU',
+                  f'trained = load_model("{relative(folder)}")  # fp32 on the best device: CUDA, MPS or the CPU',
                   'print(reconstruct(trained, ["My friend is coming to dinner tonight."])[0].text)',
                   "for s in sample_prior(trained, 5, seed=0):",
                   "    print(s.text)",
@@ -693,8 +694,8 @@ def render_model_card(card: dict, config: dict | None = None, notes: str = "", f
     if notes.strip():
         notes_part = "\n".join(["## Notes on this model's training", "",
                                 NOTES_BEGIN.format(digest=digest or "unknown"), notes.strip(), NOTES_END])
-    parts = [yaml_header(card), title, intro, model_details(card, config, folder), how_to_use(folder), uses_and_limits(card),
-             training_data(card), training_procedure(card), evaluation(card), limitations(card), notes_part,
+    parts = [yaml_header(card), title, intro, model_details(card, config, folder), how_to_use(folder),
+             uses_and_limits(card), training_data(card), training_procedure(card), evaluation(card), limitations(card), notes_part,
              size_note(folder), citation(card)]
     text = "\n\n".join(p for p in parts if p) + "\n"
     return re.sub(r"\n{3,}", "\n\n", text)
