@@ -695,8 +695,8 @@ def render_model_card(card: dict, config: dict | None = None, notes: str = "", f
         notes_part = "\n".join(["## Notes on this model's training", "",
                                 NOTES_BEGIN.format(digest=digest or "unknown"), notes.strip(), NOTES_END])
     parts = [yaml_header(card), title, intro, model_details(card, config, folder), how_to_use(folder),
-             uses_and_limits(card), training_data(card), training_procedure(card), evaluation(card), limitations(card), notes_part,
-             size_note(folder), citation(card)]
+             uses_and_limits(card), training_data(card), training_procedure(card), evaluation(card),
+             limitations(card), notes_part, size_note(folder), citation(card)]
     text = "\n\n".join(p for p in parts if p) + "\n"
     return re.sub(r"\n{3,}", "\n\n", text)
 
