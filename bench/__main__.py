@@ -77,6 +77,12 @@ def main(argv=None):
     results["training"]["ptb_adaptive_fp32"] = training.ptb_config(train_texts, ceiling, device, "adaptive",
                                                                    precision="fp32", **windows)
 
+    if args.quick:
+        results["presets"] = {"skipped": "--quick"}
+    else:
+        clock.start("training: the Train page's presets, as the page runs them")
+        results["presets"] = training.presets()
+
     with_umap = args.umap or not args.quick
     clock.start("latency: sample, interpolate, encode, PCA" + (", UMAP" if with_umap else ""))
     results["latency"] = latency.interactive(trained, texts, size["repeats"], size["encode"], size["umap_runs"],

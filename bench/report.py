@@ -85,6 +85,14 @@ def rows(r, judge=True):
                 "tokens/s", "{:,.0f}", note=f"({t['tokens_per_s'] / full['tokens_per_s']:.2f}× the full softmax's; "
                                             f"{t['flops_per_token'] / 1e6:,.1f} MFLOP per token)")
 
+    presets = r.get("presets", {"skipped": "not run"})
+    if "skipped" in presets:
+        out.append(skipped("Train page presets, start → finished", presets))
+    else:
+        for name, p in presets.items():
+            add(f"Train page preset \"{name}\", start → finished ({p['steps']} steps, child process)", p["seconds"],
+                "s", "{:,.1f}", note=f"(first chart point after {p['first_metric_s']:.1f} s)")
+
     lat = r["latency"]
     add("sample 10 sentences, T=1", ms(lat["sample_10"]), "ms", "{:,.1f}", (AT_MOST, 50, ""),
         note=p95(lat["sample_10"]))

@@ -149,3 +149,38 @@ def ptb_config(texts, ceiling_gflops, device=None, output_layer="tied", **window
         trained = build(dict(PTB_MODEL, output_layer=output_layer, adaptive_cutoffs=[vocab // 4, vocab // 2]))
     trained.model.to(device or "cpu")
     return throughput(trained, texts, PTB_BATCH, ObjectiveConfig(), ceiling_gflops, **windows)
+
+
+# the Train page's presets
+
+
+def presets(runs=1):
+    """Wall-clock seconds of each of the Train page's presets, started as the page starts them (the tiny
+    corpus, seed 0, a child process: ui.training.new_run) and watched to the end, nothing clicked:
+    {name: {"seconds": median start -> finished, "first_metric_s": start -> first chart point, "steps"}}."""
+    import time
+
+    from ui.training import PRESETS, TINY_CORPUS_NAME, new_run, tiny_corpus
+
+    out = {}
+    for name, (settings, _) in PRESETS.items():
+        seconds, first = [], []
+        for _ in range(runs):
+            run, _ = new_run(tiny_corpus(), TINY_CORPUS_NAME, settings, seed=0)
+            start = time.perf_counter()
+            run.start()
+            first_point = None
+            try:
+                while run.status not in ("finished", "failed", "stopped"):
+                    if first_point is None and run.metrics():
+                        first_point = time.perf_counter() - start
+                    time.sleep(0.05)
+                if run.status != "finished":
+                    raise RuntimeError(f"the {name!r} preset's run ended {run.status}: {run.message}")
+                seconds.append(time.perf_counter() - start)
+                first.append(first_point)
+            finally:
+                run.close()
+        out[name] = {"seconds": sorted(seconds)[len(seconds) // 2], "first_metric_s": sorted(first)[len(first) // 2],
+                     "steps": settings.steps, "runs": runs}
+    return out
