@@ -586,15 +586,29 @@ def rate_distortion(card):
     if isinstance(sweep.get("shipped"), dict):
         rows.append(sweep["shipped"])
     nats = lambda v: fig(v, 0 if isinstance(v, int) else 1)
+    for r in rows:  # the everyday list's halves, where a row has them
+        by_length = r.get("everyday_by_length") if isinstance(r.get("everyday_by_length"), dict) else {}
+        r.update({f"everyday {k}": v for k, v in by_length.items()})
     columns = [("run", "run", str), ("kl", "KL (nats)", nats), ("recon", "reconstruction (nats)", nats),
                ("exact_match", "held-out ≤ 12 words read back", pct),
-               ("everyday_short", "everyday 4-8 words read back", pct)]
+               ("everyday_short", "fresh everyday 4-8 words read back (the probes' own list)", pct),
+               ("everyday 4-8 words", "everyday 4-8 words read back", pct),
+               ("everyday 9-15 words", "everyday 9-15 words read back", pct),
+               ("samples_unseen_bigrams", "unseen word pairs: samples", pct),
+               ("interpolations_unseen_bigrams", "unseen word pairs: path middles", pct)]
     columns = [c for c in columns if any(c[0] in r for r in rows)]
     if not rows or not columns:
         return ""
-    parts = ["**The runs behind this recipe** (rate against distortion):",
+    parts = ["**The runs behind this recipe** (rate against distortion, and walkability where measured):",
              table([c[1] for c in columns], [[fn(r[k]) if k in r else None for k, _, fn in columns] for r in rows])]
-    said = [prose(sweep[k]) for k in ("budget", "test_sentences", "source", "note") if sweep.get(k)]
+    said = []
+    if sweep.get("budget"):
+        budget = sweep["budget"]
+        said.append(f"The sweep's common budget: `{budget}`." if budget.startswith("python ") else
+                    f"The sweep's common budget: {prose(budget)}.")
+    if real(sweep.get("test_sentences")):
+        said.append(f"Measured on {sweep['test_sentences']:,} held-out sentences.")
+    said += [prose(sweep[k]) for k in ("source", "note") if sweep.get(k)]
     if said:
         parts.append(" ".join(s if s.endswith(".") else s + "." for s in (s[0].upper() + s[1:] for s in said)))
     return "\n\n".join(parts)
