@@ -13,7 +13,7 @@ request.
 
 import streamlit as st
 
-from ui.navigation import PAGES, starting
+from ui.navigation import PAGES, TYPED, starting
 
 
 def home():
@@ -25,8 +25,8 @@ HOME = st.Page(home, title="Home", default=True)
 page = st.navigation([HOME] + [st.Page(f"pages/{name}.py", title=title) for name, title in PAGES],
                      position="top")
 if page is not HOME:
-    if "try" in st.query_params:  # Home's typed sentence (ui.tryit), left behind by a click during its rerun
-        st.query_params.pop("try")
+    if TYPED in st.query_params:  # Home's typed sentence, left behind by a click during Home's rerun
+        st.query_params.pop(TYPED)
     page.run()  # each page draws its title, then loads what it needs (ui.navigation.starting)
     from ui import warmup
 

@@ -8,6 +8,7 @@ import streamlit as st
 # the pages after Home, as streamlit_app.py lists them in the top bar: (file in pages/ without .py, title)
 PAGES = [("1_Sample", "Sample"), ("2_Interpolate", "Interpolate"), ("3_Latent_map", "Latent map"),
          ("4_Train", "Train")]
+TYPED = "try"  # the URL parameter of Home's typed sentence (ui.tryit); the other pages drop it
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from vae.decode import InputError, reads_back, reconstruct, sentence_ids
 from . import maps
 from .common import model_key
 from .markdown import escape, shortened
+from .navigation import TYPED
 
 DEFAULT_SENTENCE = "My friend is coming to dinner tonight."
 NEIGHBOUR_CORPUS = "sentence_kinds"  # drawn from the training split
@@ -28,7 +29,6 @@ LINKS = [("pages/2_Interpolate.py", "Walk to another sentence", {"sentence_a": N
 # The typed sentence travels in the URL (?try=...), so that a link or a reload shows it again. It is
 # kept by hand, not with bind="query-params": a bound parameter cannot be removed, and a click on one
 # of the links below while Home was still rerunning carried it into the next page's URL.
-TYPED = "try"
 LAST_TYPED = "try_last"  # outlives the text box, which Streamlit forgets while another page is open
 
 
@@ -44,11 +44,6 @@ def keep_typed(text):
         st.query_params.pop(TYPED, None)
     elif st.query_params.get(TYPED) != text:
         st.query_params[TYPED] = text
-
-
-def forget_typed_in_url():
-    """Another page's URL holds only its own settings."""
-    st.query_params.pop(TYPED, None)
 
 
 def as_bits(value) -> str:
