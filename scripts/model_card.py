@@ -586,9 +586,8 @@ def rate_distortion(card):
     if isinstance(sweep.get("shipped"), dict):
         rows.append(sweep["shipped"])
     nats = lambda v: fig(v, 0 if isinstance(v, int) else 1)
-    for r in rows:  # the everyday list's halves, where a row has them
-        by_length = r.get("everyday_by_length") if isinstance(r.get("everyday_by_length"), dict) else {}
-        r.update({f"everyday {k}": v for k, v in by_length.items()})
+    # the everyday list's halves as columns of their own, where a row has them (copies: the card stays as it is)
+    rows = [{**r, **{f"everyday {k}": v for k, v in (r.get("everyday_by_length") or {}).items()}} for r in rows]
     columns = [("run", "run", str), ("kl", "KL (nats)", nats), ("recon", "reconstruction (nats)", nats),
                ("exact_match", "held-out ≤ 12 words read back", pct),
                ("everyday_short", "fresh everyday 4-8 words read back (the probes' own list)", pct),

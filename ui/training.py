@@ -281,9 +281,9 @@ def use_model(owner: SessionRun, name: str):
     st.session_state[common.SESSION_MODEL_NAME], st.session_state[common.SESSION_MODEL] = owner.used_model
 
 
-def new_run(texts, corpus_name: str, settings: RunSettings, seed: int, split=False, run_type=None):
-    """A fresh model and its run, not yet started (`run_type`: ProcessRun or TrainingRun, by default
-    `run_class()`), and what its held-out sentences are. The benchmark times the presets through it."""
+def new_run(texts, corpus_name: str, settings: RunSettings, seed: int, split=False):
+    """A fresh model and its run (of `run_class()`), not yet started, and what its held-out sentences
+    are. The benchmark times the presets through it."""
     if split:
         texts, heldout = split_heldout(texts)
         note = (f"{len(heldout):,} lines of your file, held out of training" if heldout else
@@ -302,9 +302,8 @@ def new_run(texts, corpus_name: str, settings: RunSettings, seed: int, split=Fal
     # the panel's sentences: readable held-out ones (an upload's may all have words the vocabulary lacks)
     panel_texts = (heldout_sentences(trained.tokenizer, heldout) or heldout[:4]) if split else \
         heldout_sentences(trained.tokenizer, heldout_candidates())
-    run = (run_type or run_class())(trainer, max_seconds=MAX_SECONDS, panel_every=PANEL_EVERY,
-                                    panel_texts=panel_texts, idle_timeout=IDLE_SECONDS, heldout_texts=heldout,
-                                    heldout_every=HELDOUT_EVERY)
+    run = run_class()(trainer, max_seconds=MAX_SECONDS, panel_every=PANEL_EVERY, panel_texts=panel_texts,
+                      idle_timeout=IDLE_SECONDS, heldout_texts=heldout, heldout_every=HELDOUT_EVERY)
     return run, note
 
 
