@@ -74,7 +74,8 @@ with chart:
 if placed is not None:
     with probe_outcome:
         st.markdown("**Its nearest neighbours** (distance between posterior means):")
-        st.table(maps.neighbours_table(corpus, placed).style.format({"distance": "{:.3f}"}))
+        st.table(maps.neighbours_column(maps.neighbours_table(corpus, placed)), hide_index=True,
+                 border="horizontal")
 with controls:
     selected = maps.selection_table(corpus, event.get("selection"))
     if len(selected):

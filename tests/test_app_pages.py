@@ -285,8 +285,17 @@ def test_a_typed_sentence_lands_on_the_map_among_its_neighbours(open_page):
     at = upload(open_page("pages/3_Latent_map.py"), "mine.csv", labelled_csv())
     at.text_input(key="probe").set_value(SENTENCES[0]).run()
     assert no_exception(at) and chart_points(at)["your sentence"] == 1
-    neighbours = at.table[0].value
-    assert neighbours["sentence"][0] == SENTENCES[0] and neighbours["distance"][0] < 1e-4  # itself
+    first = at.table[0].value.iloc[0, 0]  # itself: "sentence :gray[:small[label · distance]]"
+    assert first.startswith(escape(SENTENCES[0]) + " :gray[") and first.endswith("· 0.00]]")
+
+
+def test_the_neighbours_column_shows_sentences_and_labels_as_typed():
+    import pandas as pd
+
+    from ui.maps import neighbours_column
+
+    table = pd.DataFrame({"sentence": ["*Not* bold [1]."], "label": ["a_b"], "distance": [0.5]})
+    assert neighbours_column(table).iloc[0, 0] == r"\*Not\* bold \[1\]\. :gray[:small[a\_b · 0.50]]"
 
 
 def test_a_precomputed_map_is_shown_as_it_was_saved(open_page, tiny_trained, tiny_model_dir, tmp_path, monkeypatch):
@@ -322,7 +331,7 @@ def test_a_sentence_lands_on_a_precomputed_umap_map_among_its_neighbours_without
     at.query_params.update(corpus="by_author", projection="UMAP", probe=texts[7])
     no_exception(at.run())  # within AppTest's 3 s: no UMAP fit
     assert any("nearest neighbours' points" in i.value for i in at.info)
-    assert at.table[0].value["sentence"][0] == texts[7]
+    assert at.table[0].value.iloc[0, 0].startswith(escape(texts[7]) + " :gray[")  # itself, nearest
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     star = next(t for t in spec["data"] if t["name"] == "your sentence")
     assert 0 <= star["x"][0] < len(texts)  # among the corpus's own points
