@@ -21,8 +21,8 @@ from vae.paths import CORPORA
 from vae.projection import N_EPOCHS, project
 
 from . import warmup
-from .markdown import escape
 from .common import model_key, shipped_folder
+from .markdown import escape
 
 SHIPPED_CORPORA = {  # name -> what its labels are
     "sentence_kinds": "kind of sentence: question, negation, statement, exclamation",
