@@ -2,6 +2,9 @@
 shuffled, for a reader who is told nothing about where any of them came from.
 
     python scripts/blind_reader.py write --model assets/model --out runs/blind
+    python scripts/blind_reader.py write --model assets/model --model runs/other --out runs/blind
+        (one reader for several models: readers differ by a factor of two, so compare models within one;
+        each model's samples and midpoints, the same pairs, one set of real sentences)
         -> runs/blind/sentences.txt (for the reader: "N<TAB>sentence") and runs/blind/key.json (not for the reader)
     python scripts/blind_reader.py score --out runs/blind --marks marks.txt [--card assets/model/card.json]
         marks.txt: "N<TAB>y" or "N<TAB>n" per line, y = grammatical English; --card records the counts,
@@ -18,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain s
 from vae.checkpoint import load_model  # noqa: E402
 from vae.data import read_corpus  # noqa: E402
 from vae.paths import CORPORA  # noqa: E402
-from vae.report import blind_reader_set, meets, score_marks  # noqa: E402
+from vae.report import blind_reader_comparison, blind_reader_set, meets, score_marks  # noqa: E402
 
 
 def read_marks(path):
@@ -47,18 +50,22 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("action", choices=("write", "score"))
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--model", default=None)
+    parser.add_argument("--model", action="append", help="a model folder (default: the shipped model); "
+                                                            "give it more than once to compare models")
     parser.add_argument("--marks")
     parser.add_argument("--corpus", type=Path, default=CORPORA / "test.txt.gz", help="held-out sentences")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--card", type=Path, help="with score: the card.json to record the result in")
     args = parser.parse_args(argv)
     if args.action == "write":
-        trained = load_model(args.model)
-        rows, key = blind_reader_set(trained, read_corpus(args.corpus).texts, seed=args.seed)
+        test = read_corpus(args.corpus).texts
+        if args.model and len(args.model) > 1:
+            rows, key = blind_reader_comparison({m: load_model(m) for m in args.model}, test, seed=args.seed)
+        else:
+            rows, key = blind_reader_set(load_model(args.model[0] if args.model else None), test, seed=args.seed)
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "sentences.txt").write_text("".join(f"{i}\t{text}\n" for i, text in rows))
-        (args.out / "key.json").write_text(json.dumps({"model": str(args.model), "key": key}, indent=1))
+        (args.out / "key.json").write_text(json.dumps({"model": args.model, "key": key}, indent=1))
         print(f"wrote {len(rows)} sentences to {args.out / 'sentences.txt'}; the key is in {args.out / 'key.json'}")
     else:
         key = {int(i): source for i, source in json.loads((args.out / "key.json").read_text())["key"].items()}
@@ -71,6 +78,8 @@ def main(argv=None):
                   for source, (yes, total) in scores.items()}
         (args.out / "score.json").write_text(json.dumps(result, indent=1))
         if args.card:
+            if set(result) != {"sample", "midpoint", "real"}:
+                raise SystemExit("--card records one model's set, not a comparison of several")
             record(args.card, result)
         print(", ".join(f"{source}: {yes} of {total}" for source, (yes, total) in scores.items()))
 

@@ -1,13 +1,24 @@
 """Walking the latent space: the encoder's word deletion, the fluency proxy, the walkability report
 and the blind reader's set and scoring."""
 
+import json
+from pathlib import Path
+
+import pytest
 import torch
 from conftest import SENTENCES
 
 from vae.data import to_batch
 from vae.metrics import TrainingText
 from vae.objective import ObjectiveConfig, delete_words
-from vae.report import BLIND_SOURCES, blind_reader_set, heldout_pairs, score_marks, walkability_report
+from vae.report import (
+    BLIND_SOURCES,
+    blind_reader_comparison,
+    blind_reader_set,
+    heldout_pairs,
+    score_marks,
+    walkability_report,
+)
 from vae.train import TrainConfig, Trainer, new_model
 
 
@@ -122,3 +133,37 @@ def test_the_blind_reader_script_writes_a_set_and_records_a_readers_marks_in_a_c
     card = json.loads((model / "card.json").read_text())
     assert card["bars"]["blind_reader_samples"] == 30 and card["bars_met"]["blind_reader_real"] is True
     assert len(card["blind_reader"]["midpoint"]["sentences"]) == 30
+
+
+def test_one_reader_compares_models_on_the_same_pairs_with_one_set_of_real_sentences(tiny_trained):
+    trained, _ = tiny_trained
+    test = held_out()
+    rows, key = blind_reader_comparison({"a": trained, "b": trained}, test)
+    sources = ["a/midpoint", "a/sample", "b/midpoint", "b/sample", "real"]
+    assert len(rows) == 150 and sorted(set(key.values())) == sources
+    by_source = {s: sorted(t for i, t in rows if key[i] == s) for s in sources}
+    assert by_source["a/midpoint"] == by_source["b/midpoint"]  # the same model, the same pairs
+    one_rows, one_key = blind_reader_set(trained, test)
+    assert by_source["real"] == sorted(text for i, text in one_rows if one_key[i] == "real")
+    marks = {i: key[i] != "b/sample" for i in key}
+    assert score_marks(key, marks)["b/sample"] == (0, 30) and score_marks(key, marks)["real"] == (30, 30)
+
+
+def test_the_blind_reader_script_compares_two_models_and_scores_each(tiny_model_dir, tmp_path, capsys):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import blind_reader
+
+    corpus = tmp_path / "test.txt"
+    corpus.write_text("\n".join(held_out()) + "\n")
+    out = tmp_path / "blind"
+    blind_reader.main(["write", "--model", str(tiny_model_dir), "--model", str(tiny_model_dir), "--out", str(out),
+                       "--corpus", str(corpus)])
+    key = json.loads((out / "key.json").read_text())["key"]
+    (tmp_path / "marks.txt").write_text("".join(f"{i}\t{'y' if s == 'real' else 'n'}\n" for i, s in key.items()))
+    blind_reader.main(["score", "--out", str(out), "--marks", str(tmp_path / "marks.txt")])
+    assert f"{tiny_model_dir}/sample: 0 of 30" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="one model's set"):
+        blind_reader.main(["score", "--out", str(out), "--marks", str(tmp_path / "marks.txt"),
+                           "--card", str(tmp_path / "card.json")])

@@ -230,8 +230,9 @@ BLIND_SOURCES = ("sample", "midpoint", "real")
 
 
 @torch.inference_mode()
-def blind_reader_set(trained: TrainedModel, test_texts, n=30, seed=0):
-    """[(id, text)] shuffled, and the key {id: source}; keep the key from the reader."""
+def blind_reader_sources(trained: TrainedModel, test_texts, n=30, seed=0):
+    """{source: [text]} for BLIND_SOURCES: n default samples, n midpoints of held-out pairs, n real
+    held-out sentences. The same seed gives the same pairs and real sentences for every model."""
     samples = default_samples(trained, n, seed + 7)
     pairs = heldout_pairs(test_texts, n, seed=seed + 2)
     mu = encode_texts(trained, [t for pair in pairs for t in pair])
@@ -243,18 +244,42 @@ def blind_reader_set(trained: TrainedModel, test_texts, n=30, seed=0):
                         and UNK_ID not in tokenizer.encode(t)})
     real = [tokenizer.decode(tokenizer.encode(t, trained.max_len))
             for t in random.Random(seed + 3).sample(real_pool, n)]
-    rows = [(text, source) for source, texts in zip(BLIND_SOURCES, (samples, midpoints, real)) for text in texts]
+    return dict(zip(BLIND_SOURCES, (samples, midpoints, real)))
+
+
+def shuffled_for_reader(sources, seed):
+    """{source: [text]} -> [(id, text)] shuffled, and the key {id: source}; keep the key from the reader."""
+    rows = [(text, source) for source, texts in sources.items() for text in texts]
     random.Random(seed + 4).shuffle(rows)
     return [(i + 1, text) for i, (text, _) in enumerate(rows)], {i + 1: source for i, (_, source) in enumerate(rows)}
 
 
+def blind_reader_set(trained: TrainedModel, test_texts, n=30, seed=0):
+    """[(id, text)] shuffled, and the key {id: source}; keep the key from the reader."""
+    return shuffled_for_reader(blind_reader_sources(trained, test_texts, n, seed), seed)
+
+
+def blind_reader_comparison(models: dict, test_texts, n=30, seed=0):
+    """One reader for several models: each model's samples and midpoints (sources "name/sample",
+    "name/midpoint"; the same pairs for all) and one set of n real sentences, shuffled together.
+    Readers differ by a factor of two in what they accept, so models are compared within one reader."""
+    sources = {}
+    for name, trained in models.items():
+        own = blind_reader_sources(trained, test_texts, n, seed)
+        sources.update({f"{name}/{source}": own[source] for source in BLIND_SOURCES if source != "real"})
+        sources.setdefault("real", own["real"])
+    return shuffled_for_reader(sources, seed)
+
+
 def score_marks(key, marks):
-    """A reader's marks {id: True for grammatical} against the key: {source: (marked yes, of)}."""
+    """A reader's marks {id: True for grammatical} against the key: {source: (marked yes, of)}, for
+    each source in the key (BLIND_SOURCES for one model's set)."""
     missing = sorted(set(key) - set(marks))
     if missing:
         raise ValueError(f"the reader left {len(missing)} sentences unmarked, e.g. {missing[:5]}")
+    sources = sorted(set(key.values()), key=lambda s: (s == "real", s))
     return {source: (sum(marks[i] for i, s in key.items() if s == source), sum(s == source for s in key.values()))
-            for source in BLIND_SOURCES}
+            for source in sources}
 
 
 # The offsets' test sentences: 20 short affirmative statements in the present tense, so that each
