@@ -46,6 +46,23 @@ def record(card_path, result):
     Path(card_path).write_text(json.dumps(card, indent=2))
 
 
+def own_result(result, card_path):
+    """The card's model's part of a result: the whole result for one model's set; for a comparison,
+    the sources of the model whose folder holds the card ("<folder>/sample", ...) and the real ones,
+    with `compared_with` naming the other models the same reader judged."""
+    if "sample" in result:
+        return result
+    folder = str(Path(card_path).parent)
+    models = {source.rsplit("/", 1)[0] for source in result if "/" in source}
+    mine = next((m for m in models if Path(m).resolve() == Path(folder).resolve()), None)
+    if mine is None:
+        raise SystemExit(f"{card_path}: its model is not among the compared ones ({', '.join(sorted(models))})")
+    own = {source.rsplit("/", 1)[1]: value for source, value in result.items() if source.startswith(mine + "/")}
+    others = {m: {s.rsplit("/", 1)[1]: result[s]["grammatical"] for s in result if s.startswith(m + "/")}
+              for m in sorted(models - {mine})}
+    return {**own, "real": result["real"], "compared_with": others}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("action", choices=("write", "score"))
@@ -78,9 +95,7 @@ def main(argv=None):
                   for source, (yes, total) in scores.items()}
         (args.out / "score.json").write_text(json.dumps(result, indent=1))
         if args.card:
-            if set(result) != {"sample", "midpoint", "real"}:
-                raise SystemExit("--card records one model's set, not a comparison of several")
-            record(args.card, result)
+            record(args.card, own_result(result, args.card))
         print(", ".join(f"{source}: {yes} of {total}" for source, (yes, total) in scores.items()))
 
 

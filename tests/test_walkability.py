@@ -164,6 +164,19 @@ def test_the_blind_reader_script_compares_two_models_and_scores_each(tiny_model_
     (tmp_path / "marks.txt").write_text("".join(f"{i}\t{'y' if s == 'real' else 'n'}\n" for i, s in key.items()))
     blind_reader.main(["score", "--out", str(out), "--marks", str(tmp_path / "marks.txt")])
     assert f"{tiny_model_dir}/sample: 0 of 30" in capsys.readouterr().out
-    with pytest.raises(SystemExit, match="one model's set"):
+    with pytest.raises(SystemExit, match="not among the compared"):
         blind_reader.main(["score", "--out", str(out), "--marks", str(tmp_path / "marks.txt"),
                            "--card", str(tmp_path / "card.json")])
+
+
+def test_a_comparison_records_each_models_own_counts_in_its_card(tiny_model_dir):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import blind_reader
+
+    result = {f"{tiny_model_dir}/sample": {"grammatical": 4}, f"{tiny_model_dir}/midpoint": {"grammatical": 5},
+              "other/sample": {"grammatical": 9}, "other/midpoint": {"grammatical": 8}, "real": {"grammatical": 30}}
+    own = blind_reader.own_result(result, tiny_model_dir / "card.json")
+    assert own["sample"] == {"grammatical": 4} and own["real"] == {"grammatical": 30}
+    assert own["compared_with"] == {"other": {"sample": 9, "midpoint": 8}}
