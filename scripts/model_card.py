@@ -523,8 +523,16 @@ def blind_reader(card):
             said.append(f"{source}: {yes} of {total}")
     if not said:
         return ""
-    return ("**A blind reader** (sentences of each kind shuffled together, the reader told nothing of where any "
+    text = ("**A blind reader** (sentences of each kind shuffled together, the reader told nothing of where any "
             "came from) marked as grammatical English: " + "; ".join(said) + ".")
+    others = found.get("compared_with")
+    if isinstance(others, dict) and others:
+        text += (" The same reader judged other models' sentences shuffled in with these (readers differ by a "
+                 "factor of two, so models are compared within one): " + "; ".join(
+                     f"`{name}`: " + ", ".join(f"{source} {n} of {found.get(source, {}).get('of', 30)}"
+                                              for source, n in counts.items())
+                     for name, counts in others.items() if isinstance(counts, dict)) + ".")
+    return text
 
 
 def walkability(card):
