@@ -50,7 +50,7 @@ def test_the_card_records_how_it_was_trained_and_measured(shipped):
 
 
 # The default model (assets/model, "precise") is the 44,000-step model; the second (assets/model_smooth) is
-# it fine-tuned for 18,000 steps with word deletion in the encoder's input (its bars are in its card).
+# it fine-tuned for 66,500 steps with word deletion in the encoder's input and a low rate (its bars are in its card).
 # The bars stay as vae/report.py sets them; strict, so a model that meets one turns its test into a failure to remove.
 MISSED = pytest.mark.xfail(strict=True, reason="the shipped model misses this bar (assets/model/README.md)")
 
