@@ -54,7 +54,7 @@ with controls:
                              help="z = μ + spread · σ · ε with ε ~ N(0, I): 0 decodes the posterior mean "
                                   "every time, 1 samples the posterior q(z|x), more wanders further away.")
     else:
-        spread = left.slider("Spread", 0.0, 1.5, defaults["spread"], 0.05, **common.in_url("prior_spread"),
+        spread = left.slider("Spread", 0.0, 3.0, defaults["spread"], 0.05, **common.in_url("prior_spread"),
                              help="Scales the codes' noise: z = spread · ε from N(0, I), or a component's mean "
                                   "+ spread · (its noise) from the mixture. Below 1 the codes stay near the "
                                   "middle, where the decoder has seen most sentences: more fluent, less varied "

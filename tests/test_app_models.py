@@ -44,3 +44,14 @@ def test_one_model_needs_no_choice(tiny_model_dir, monkeypatch):
     monkeypatch.setenv("TEXT_VAE_MODEL", str(tiny_model_dir))
     at = no_exception(AppTest.from_file(str(ROOT / "pages/1_Sample.py"), default_timeout=TIMEOUT).run())
     assert not [r for r in at.sidebar.radio if r.key == "model"]
+
+
+def test_each_models_own_default_spread_is_on_the_sample_pages_slider(tiny_model_dir, tmp_path, monkeypatch):
+    default, precise = two_models(tiny_model_dir, tmp_path, monkeypatch)
+    card = json.loads((default / "card.json").read_text())
+    (default / "card.json").write_text(json.dumps({**card, "sample_defaults": {"spread": 2.0}}))  # smooth's own
+    at = no_exception(AppTest.from_file(str(ROOT / "pages/1_Sample.py"), default_timeout=TIMEOUT).run())
+    spread = next(s for s in at.slider if s.label == "Spread")
+    # room above it too (Streamlit would stretch a 0-1.5 slider to end at the default, 2.0)
+    assert spread.value == 2.0 and spread.max > 2.0
+    assert "spread 2.00" in at.subheader[0].value  # and the sentences were decoded at it
