@@ -2,7 +2,6 @@
 and the blind reader's set and scoring."""
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -114,7 +113,6 @@ def test_blind_reader_set_hides_its_sources_and_scores_marks(tiny_trained):
 
 
 def test_the_blind_reader_script_writes_a_set_and_records_a_readers_marks_in_a_card(tiny_model_dir, tmp_path):
-    import json
     import shutil
 
     from scripts import blind_reader
@@ -150,10 +148,7 @@ def test_one_reader_compares_models_on_the_same_pairs_with_one_set_of_real_sente
 
 
 def test_the_blind_reader_script_compares_two_models_and_scores_each(tiny_model_dir, tmp_path, capsys):
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    import blind_reader
+    from scripts import blind_reader
 
     corpus = tmp_path / "test.txt"
     corpus.write_text("\n".join(held_out()) + "\n")
@@ -170,10 +165,7 @@ def test_the_blind_reader_script_compares_two_models_and_scores_each(tiny_model_
 
 
 def test_a_comparison_records_each_models_own_counts_in_its_card(tiny_model_dir):
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    import blind_reader
+    from scripts import blind_reader
 
     result = {f"{tiny_model_dir}/sample": {"grammatical": 4}, f"{tiny_model_dir}/midpoint": {"grammatical": 5},
               "other/sample": {"grammatical": 9}, "other/midpoint": {"grammatical": 8}, "real": {"grammatical": 30}}
