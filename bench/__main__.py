@@ -18,15 +18,15 @@ from vae.checkpoint import CheckpointError, load_model
 from vae.model import DeviceError, pick_device
 from vae.paths import ROOT, default_model
 
-from . import app, hardware, latency, report, training
+from . import app, hardware, latency, reference, report, training
 from .measure import shipped_sentences
 
 # sizes of a full run, and of --quick (tiny sizes, few repeats: seconds, for CI)
 FULL = dict(matmul_size=2048, matmul_repeats=10, sentences=20_000, window=30, windows=5,
-            repeats=20, encode=5_000, umap_runs=5, clicks=10,
+            repeats=20, encode=5_000, umap_runs=5, clicks=10, reference_s=120.0,
             load=dict(runs=2, sessions=4, rounds=5, alone_s=10.0, budget_s=240.0))
 QUICK = dict(matmul_size=512, matmul_repeats=3, sentences=256, window=2, windows=1,
-             repeats=3, encode=200, umap_runs=1, clicks=2,
+             repeats=3, encode=200, umap_runs=1, clicks=2, reference_s=5.0,
              load=dict(runs=2, sessions=4, rounds=1, alone_s=2.0, budget_s=60.0))
 
 
@@ -41,6 +41,8 @@ def main(argv=None):
     parser.add_argument("--browser", action="store_true", help="with --quick: run the app section anyway")
     parser.add_argument("--umap", action="store_true", help="with --quick: time UMAP too (~15 s: numba compiles)")
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
+    parser.add_argument("--reference", metavar="DIR",
+                        help="a checkout of timbmg/Sentence-VAE: time it on PTB beside the project (bench/reference.py)")
     parser.add_argument("--threads", type=int, default=0,
                         help="torch CPU threads (default: torch's choice; 1 with --quick, whose tiny work "
                              "gains nothing from threads and only fights other jobs for the CPU)")
@@ -76,6 +78,14 @@ def main(argv=None):
     results["training"]["ptb_adaptive"] = training.ptb_config(train_texts, ceiling, device, "adaptive", **windows)
     results["training"]["ptb_adaptive_fp32"] = training.ptb_config(train_texts, ceiling, device, "adaptive",
                                                                    precision="fp32", **windows)
+
+    if not args.reference:
+        results["reference"] = {"skipped": "not run (--reference DIR)"}
+    elif not (reference.PTB_DATA / "ptb.train.txt").is_file():
+        results["reference"] = {"skipped": f"PTB not found in {reference.PTB_DATA}"}
+    else:
+        clock.start("training: the reference implementation on PTB, then the project on the same sentences")
+        results["reference"] = reference.compare(args.reference, ceiling, size["reference_s"], **windows)
 
     if args.quick:
         results["presets"] = {"skipped": "--quick"}

@@ -85,6 +85,21 @@ def rows(r, judge=True):
                 "tokens/s", "{:,.0f}", note=f"({t['tokens_per_s'] / full['tokens_per_s']:.2f}× the full softmax's; "
                                             f"{t['flops_per_token'] / 1e6:,.1f} MFLOP per token)")
 
+    ref = r.get("reference", {"skipped": "not run (--reference DIR)"})
+    if "skipped" in ref:
+        out.append(skipped("train on PTB: the reference implementation (timbmg/Sentence-VAE)", ref))
+    else:
+        base = ref["reference"]
+        add("train on PTB: the reference implementation (timbmg/Sentence-VAE), same run", base["tokens_per_s"],
+            "tokens/s", "{:,.0f}", note=f"({base['batches']} batches of 32 in {base['seconds']:.0f} s, "
+                                        f"{base['threads']} threads, V {base['vocab']:,})")
+        for key, label in (("tied", "full softmax"), ("adaptive", "adaptive softmax")):
+            t = ref[key]
+            add(f"  the project on the same sentences and model, {label} (÷ reference)",
+                t["tokens_per_s"] / base["tokens_per_s"], "×", "{:.2f}",
+                (AT_LEAST, 6, "speed issue") if key == "adaptive" else None,
+                note=f"({t['tokens_per_s']:,.0f} tokens/s, autocast {t['autocast']})")
+
     presets = r.get("presets", {"skipped": "not run"})
     if "skipped" in presets:
         out.append(skipped("Train page presets, start → finished", presets))

@@ -91,3 +91,41 @@ def test_a_target_is_met_or_missed_on_the_median():
     assert report.row("x", 40.0, "ms", "{:.0f}", (report.AT_MOST, 50, ""))["met"] is True
     assert report.row("x", 60.0, "ms", "{:.0f}", (report.AT_MOST, 50, ""))["met"] is False
     assert report.row("x", 9e3, "tokens/s", "{:.0f}", (report.AT_LEAST, 1e4, ""))["met"] is False
+
+
+def test_quick_run_without_a_reference_checkout_says_how_to_add_it(quick_results):
+    assert "--reference" in quick_results["reference"]["skipped"]
+    assert any("reference implementation" in row["name"] and "--reference" in row["text"]
+               for row in quick_results["rows"])
+
+
+STAND_IN = '''
+import json, os, sys, time
+data = sys.argv[sys.argv.index("--data_dir") + 1]
+lines = [l.split() for l in open(os.path.join(data, "ptb.train.txt")) if l.strip()]
+items = {str(i): {"input": [], "target": [], "length": len(words) + 1} for i, words in enumerate(lines)}
+json.dump(items, open(os.path.join(data, "ptb.train.json"), "w"))
+json.dump({"w2i": {"<pad>": 0, "<unk>": 1, "a": 2}}, open(os.path.join(data, "ptb.vocab.json"), "w"))
+print("model printed first")
+for i in range(1000):
+    time.sleep(0.01)
+    print("TRAIN Batch %04d/999, Loss 1.0" % i)
+'''
+
+
+def test_the_reference_is_timed_by_its_batch_lines_and_counted_in_its_own_tokens(tmp_path):
+    """A stand-in for the reference's train.py that prints a batch line every 10 ms and writes the
+    preprocessed file the reference writes: about 100 batches/s of 32 sentences of 3 and 5 tokens."""
+    from bench.reference import reference_throughput
+
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "ref" / "train.py").write_text(STAND_IN)
+    ptb = tmp_path / "ptb"
+    ptb.mkdir()
+    for split in ("train", "valid", "test"):
+        (ptb / f"ptb.{split}.txt").write_text("a b\na b c d\n")
+    result = reference_throughput(tmp_path / "ref", ptb, seconds=0.5, warmup_batches=5, threads=1)
+    assert result["mean_tokens_per_sentence"] == 4.0 and result["vocab"] == 3
+    assert result["seconds"] >= 0.5 and result["batches"] >= 10
+    assert 0.3 * 100 * 32 * 4 < result["tokens_per_s"] <= 100 * 32 * 4 * 1.05
+    assert "--data_dir" in result["command"]

@@ -44,6 +44,21 @@ def test_encoder_ignores_padding():
     torch.testing.assert_close(mu_alone[0], mu_batch[0])
 
 
+def test_a_forward_only_encoder_reads_the_padded_batch_as_a_packed_one():
+    """The forward-only encoder runs over padding (one matmul for every step's input) and takes each
+    sentence's output at its last word: the state a packed batch ends in, for a GRU and an LSTM of two layers."""
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    tokens, lengths = to_batch([[5, 6], [7, 8, 9, 10, 11], [12]])
+    for rnn_type in ("gru", "lstm"):
+        model = tiny(bidirectional=False, rnn_type=rnn_type, num_layers=2).train()  # train: not the fast path
+        packed = pack_padded_sequence(model.embedding(tokens), lengths, batch_first=True, enforce_sorted=False)
+        _, state = model.encoder(packed)
+        h = state[0] if rnn_type == "lstm" else state
+        expected = model.to_mu_logvar(h[-1]).chunk(2, dim=-1)[0]
+        torch.testing.assert_close(model.encode(tokens, lengths)[0], expected)
+
+
 def test_autoencoder_mode_has_no_kl_and_no_noise():
     model = tiny(autoencoder=True)
     out = model(*batch())
