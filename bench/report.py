@@ -138,16 +138,17 @@ def rows(r, judge=True):
         (AT_MOST, REFERENCE["interpolate_ms"] / 2, "2× faster than reference"), note=p95(dec["interpolate_10"]))
 
     app = r["app"]
-    names = ["app: server start → first page", "app: Sample, click → sentences", "app: Interpolate, Enter → path",
+    names = ["app: open a fresh server's page → its title on screen", "app: server start → first page", "app: Sample, click → sentences", "app: Interpolate, Enter → path",
              "app: shipped-corpus latent map (PCA, from the sidebar)", "app: latent map → UMAP", "app: server peak RSS"]
     if "skipped" in app:
         return out + [skipped(name, app) for name in names]
-    add(names[0], app["first_page_s"], "s", "{:,.2f}", (AT_MOST, 4, ""))
-    add(names[1], ms(app["sample_click"]), "ms", "{:,.0f}", note=p95(app["sample_click"]))
-    add(names[2], ms(app["interpolate_enter"]), "ms", "{:,.0f}", note=p95(app["interpolate_enter"]))
-    add(names[3], app["latent_map_s"], "s", "{:,.2f}", (AT_MOST, 1, ""))
-    add(names[4], app["latent_map_umap_s"], "s", "{:,.2f}")
-    add(names[5], app["peak_rss_mb"], "MiB", "{:,.0f}")
+    add(names[0], app["first_paint_s"], "s", "{:,.2f}", (AT_MOST, 1, "projector issue"))
+    add(names[1], app["first_page_s"], "s", "{:,.2f}", (AT_MOST, 4, ""))
+    add(names[2], ms(app["sample_click"]), "ms", "{:,.0f}", note=p95(app["sample_click"]))
+    add(names[3], ms(app["interpolate_enter"]), "ms", "{:,.0f}", note=p95(app["interpolate_enter"]))
+    add(names[4], app["latent_map_s"], "s", "{:,.2f}", (AT_MOST, 1, ""))
+    add(names[5], app["latent_map_umap_s"], "s", "{:,.2f}")
+    add(names[6], app["peak_rss_mb"], "MiB", "{:,.0f}")
     load = r.get("app_load")
     if load and "skipped" not in load:
         out.extend(load_rows(load, judge))
