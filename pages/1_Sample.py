@@ -14,7 +14,8 @@ with starting():  # the title is drawn before PyTorch and the model are loaded
     import pandas as pd
 
     from ui import common
-    from vae.decode import STRATEGIES, InputError, default_sample_settings, sample_near, sample_prior, sentence_ids
+    from vae.decode import (BEAM_WIDTH, STRATEGIES, InputError, default_sample_settings, sample_near, sample_prior,
+                            sentence_ids)
     from vae.metrics import num_words
 trained = common.sidebar()
 defaults = default_sample_settings(trained)  # the defaults measured for this model (its card may set them)
@@ -47,7 +48,8 @@ with controls:
                         horizontal=True, **common.in_url("strategy"),
                         help="greedy: the most likely word at every step; sample: draw from the whole "
                              "distribution; top-k: only from the k likeliest words; top-p: from the "
-                             "smallest set of words whose probabilities add up to p.")
+                             "smallest set of words whose probabilities add up to p; beam: keep the few "
+                             "likeliest beginnings at every step and write the likeliest whole sentence.")
     left, right = st.columns(2)
     if source == NEAR:
         spread = left.slider("Spread", 0.0, 3.0, 1.0, 0.1, **common.in_url("spread"),
@@ -60,22 +62,26 @@ with controls:
                                   "middle, where the decoder has seen most sentences: more fluent, less varied "
                                   "(a reduced temperature, as in Kingma & Dhariwal 2018).")
     temperature = right.slider("Temperature", 0.1, 2.0, defaults["temperature"], 0.05,
-                               disabled=strategy == "greedy",
+                               disabled=strategy in ("greedy", "beam"),
                                **common.in_url("temperature"),
                                help="T divides the decoder's logits before the softmax, p(w) ∝ exp(logit_w / T): "
                                     "below 1 it sharpens the distribution (safer, more repetitive sentences), "
-                                    "above 1 it flattens it (more surprising ones). Greedy decoding ignores it.")
-    top_k = top_p = None
+                                    "above 1 it flattens it (more surprising ones). Greedy and beam decoding ignore it.")
+    top_k = top_p = beam_width = None
+    if strategy == "beam":
+        beam_width = st.slider("Beam width (beginnings kept at every step)", 1, 10, BEAM_WIDTH,
+                               **common.in_url("beam_width"))
     if strategy == "top-k":
         top_k = st.slider("k (words to choose from)", 1, 100, 20, **common.in_url("top_k"))
     if strategy == "top-p":
         top_p = st.slider("p (probability mass to choose from)", 0.05, 1.0, 0.9, 0.05, **common.in_url("top_p"))
 
-decoding = dict(strategy=strategy, temperature=temperature, top_k=top_k or 20, top_p=top_p or 0.9)
+decoding = dict(strategy=strategy, temperature=temperature, top_k=top_k or 20, top_p=top_p or 0.9,
+                beam_width=beam_width or BEAM_WIDTH)
 with results:
     # Heading and a placeholder first: each rerun replaces the last run's sentences at once, so a slider
     # moved by the keyboard (a rerun per arrow press) never shows sentences of an older value under it.
-    settings = strategy if strategy == "greedy" else f"{strategy}, temperature {temperature:.2f}"
+    settings = {"greedy": strategy, "beam": f"beam of {beam_width}"}.get(strategy, f"{strategy}, temperature {temperature:.2f}")
     settings += f", spread {spread:.2f}"
     st.subheader(f"{count} sentences, seed {common.seed()} · {settings}")
     slot = st.empty()

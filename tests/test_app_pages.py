@@ -177,6 +177,15 @@ def test_a_shared_link_restores_the_settings(open_page):
     assert len(sentences(at)) == 3
 
 
+def test_beam_search_has_its_width_and_no_temperature(open_page):
+    at = no_exception(open_page("pages/1_Sample.py", seed="2", strategy="beam", beam_width="3", samples="4"))
+    assert at.slider(key="beam_width").value == 3 and at.slider(key="temperature").disabled
+    assert "beam of 3" in at.subheader[0].value and len(sentences(at)) == 4
+    at.slider(key="beam_width").set_value(1).run()
+    greedy = no_exception(open_page("pages/1_Sample.py", seed="2", strategy="greedy", samples="4"))
+    assert sentences(no_exception(at)) == sentences(greedy)  # a beam of one is greedy decoding
+
+
 def test_sampling_near_a_sentence_with_no_spread_decodes_that_sentence(open_page):
     at = no_exception(open_page("pages/1_Sample.py", source="near a sentence", near=SENTENCES[0],
                                 spread="0.0", strategy="greedy", samples="3"))

@@ -40,7 +40,7 @@ def test_autoencoder_mode_also_memorises():
     assert [s.text for s in reconstruct(trained, SENTENCES)] == [plain(s) for s in SENTENCES]
 
 
-@pytest.mark.parametrize("strategy", ["greedy", "sample", "top-k", "top-p"])
+@pytest.mark.parametrize("strategy", ["greedy", "sample", "top-k", "top-p", "beam"])
 def test_same_seed_same_samples(tiny_trained, strategy):
     trained, _ = tiny_trained
     first = sample_prior(trained, 5, seed=3, strategy=strategy, temperature=1.2)
@@ -159,7 +159,34 @@ def test_a_notice_names_at_most_ten_unknown_words(tiny_trained):
                          "and 5 more")
 
 
-def test_unk_is_never_generated_unless_allowed(tiny_trained):
+def test_beam_search_reads_back_memorised_sentences(tiny_trained):
+    trained, _ = tiny_trained
+    assert [s.text for s in reconstruct(trained, SENTENCES, strategy="beam")] == [plain(s) for s in SENTENCES]
+
+
+def test_beam_search_of_width_one_is_greedy(tiny_trained):
+    trained, _ = tiny_trained
+    greedy = sample_prior(trained, 6, seed=0, strategy="greedy", spread=2.0)
+    beam1 = sample_prior(trained, 6, seed=0, strategy="beam", beam_width=1, spread=2.0)
+    assert [s.text for s in greedy] == [s.text for s in beam1]
+    for a, b in zip(greedy, beam1):
+        assert math.isclose(a.logprob, b.logprob, rel_tol=1e-5)
+
+
+def test_beam_search_reports_the_models_own_log_probability_of_what_it_chose(tiny_trained):
+    from vae.data import to_batch
+
+    trained, _ = tiny_trained
+    z = 2.0 * torch.randn(6, trained.model.config.latent_size, generator=torch.Generator().manual_seed(1))
+    samples = generate(trained, z, strategy="beam", beam_width=4)
+    tokens, lengths = to_batch(trained.tokenizer.encode_batch([s.text for s in samples]))
+    with torch.no_grad():
+        nll = trained.model.reconstruction_nll(tokens, lengths, z)
+    torch.testing.assert_close(torch.tensor([s.logprob for s in samples]), -nll, atol=1e-3, rtol=1e-4)
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "beam"])
+def test_unk_is_never_generated_unless_allowed(tiny_trained, strategy):
     trained, _ = tiny_trained
     z = torch.zeros(3, trained.model.config.latent_size)
     bias = trained.model.out_bias
@@ -167,8 +194,8 @@ def test_unk_is_never_generated_unless_allowed(tiny_trained):
     with torch.no_grad():
         bias[1] += 100.0  # make <unk> overwhelmingly likely
     try:
-        assert all("<unk>" not in s.text for s in generate(trained, z, strategy="greedy"))
-        assert all("<unk>" in s.text for s in generate(trained, z, strategy="greedy", allow_unk=True))
+        assert all("<unk>" not in s.text for s in generate(trained, z, strategy=strategy))
+        assert all("<unk>" in s.text for s in generate(trained, z, strategy=strategy, allow_unk=True))
     finally:
         with torch.no_grad():
             bias.copy_(saved)
@@ -197,7 +224,9 @@ BAD_CALLS = {  # the issue's cases: each must end in InputError, not a torch err
     "a million steps": lambda t: interpolate(t, "the cat", "the dog", steps=1_000_000),
     "one step": lambda t: interpolate(t, "the cat", "the dog", steps=1),
     "unknown method": lambda t: interpolate(t, "the cat", "the dog", method="bogus"),
-    "unknown strategy": lambda t: sample_prior(t, 2, strategy="beam"),
+    "unknown strategy": lambda t: sample_prior(t, 2, strategy="bogus"),
+    "beam width zero": lambda t: sample_prior(t, 2, strategy="beam", beam_width=0),
+    "beam width past the most": lambda t: sample_prior(t, 2, strategy="beam", beam_width=1_000),
     "a number for a sentence": lambda t: sentence_ids(t, 5),
     "a string for a list": lambda t: reconstruct(t, "the cat"),
     "negative max_len": lambda t: sample_prior(t, 2, max_len=-1),
@@ -229,13 +258,14 @@ def test_a_lone_surrogate_is_read_as_a_space(tiny_trained):
     assert ids == sentence_ids(trained, "the cat")[0]
 
 
-def test_no_sample_is_ever_empty(tiny_trained):
+@pytest.mark.parametrize("strategy", ["sample", "beam"])
+def test_no_sample_is_ever_empty(tiny_trained, strategy):
     trained, _ = tiny_trained
     saved = trained.model.out_bias.detach().clone()
     with torch.no_grad():
         trained.model.out_bias[EOS_ID] += 100.0  # a decoder that wants to stop at once
     try:
-        samples = sample_prior(trained, 20, seed=0)
+        samples = sample_prior(trained, 20, seed=0, strategy=strategy)
     finally:
         with torch.no_grad():
             trained.model.out_bias.copy_(saved)  # the shared model, restored bit for bit

@@ -20,6 +20,8 @@ from .checkpoint import MAX_LEN, MAX_PARAMETERS, CheckpointError, estimated_para
 from .compression import compression
 from .data import CorpusError, read_corpus, safe_cell
 from .decode import (
+    BEAM_WIDTH,
+    MAX_BEAM_WIDTH,
     MAX_SAMPLES,
     MAX_SEED,
     MAX_STEPS,
@@ -200,6 +202,8 @@ def build_parser():
     decoding.add_argument("--temperature", type=real(0), default=SAMPLE_DEFAULTS["temperature"], help="0 = greedy")
     decoding.add_argument("--top-k", type=whole(1), default=20)
     decoding.add_argument("--top-p", type=real(0, 1, low_open=True), default=0.9)
+    decoding.add_argument("--beam-width", type=whole(1, MAX_BEAM_WIDTH), default=BEAM_WIDTH,
+                          help="beginnings kept at every step (--strategy beam)")
 
     model = argparse.ArgumentParser(add_help=False)
     model.add_argument("--model", default=None,
@@ -353,7 +357,8 @@ def change_objective(trainer, name, value):
 
 def cmd_sample(args):
     trained = load_model(args.model, args.device)
-    decoding = dict(strategy=args.strategy, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p)
+    decoding = dict(strategy=args.strategy, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                    beam_width=args.beam_width)
     if args.near is not None:  # --near "" is an error, not a silent draw from the prior
         spread = 1.0 if args.spread is None else args.spread
         samples = sample_near(trained, args.near, args.n, spread, args.seed, **decoding)

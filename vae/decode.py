@@ -14,7 +14,9 @@ from .density import sample_density
 from .model import TrainedModel
 from .tokenizer import BOS_ID, EOS_ID, UNK_ID
 
-STRATEGIES = ("greedy", "sample", "top-k", "top-p")
+STRATEGIES = ("greedy", "sample", "top-k", "top-p", "beam")
+BEAM_WIDTH = 5  # beginnings kept per code by beam search
+MAX_BEAM_WIDTH = 20
 METHODS = ("linear", "spherical")  # interpolation paths
 MAX_SAMPLES = 1_000  # sentences per call: a page draws at most 50, metrics draw in batches of 250
 MAX_STEPS = 100  # points on an interpolation path: more than a page can show
@@ -73,8 +75,9 @@ def check_texts(texts):
     return texts
 
 
-def check_decoding(strategy, temperature, top_k, top_p):
+def check_decoding(strategy, temperature, top_k, top_p, beam_width=BEAM_WIDTH):
     check_choice("strategy", strategy, STRATEGIES)
+    check_whole("beam_width", beam_width, 1, MAX_BEAM_WIDTH)
     check_real("temperature", temperature, 0)  # 0 means greedy
     check_whole("top_k", top_k, 1)
     check_real("top_p", top_p, 0, 1, low_open=True)
@@ -152,15 +155,16 @@ def encode_texts(trained: TrainedModel, texts, batch_size=ENCODE_BATCH, progress
 
 @torch.inference_mode()
 def generate(trained: TrainedModel, z, strategy="sample", temperature=1.0, top_k=20, top_p=0.9,
-             max_len=None, generator=None, allow_unk=False):
+             max_len=None, generator=None, allow_unk=False, beam_width=BEAM_WIDTH):
     """Decode a batch of latent codes z (B, latent) into Samples, one token at a time.
 
     `temperature` divides the decoder's logits before the softmax: < 1 sharpens the distribution
-    (safer, more repetitive text), > 1 flattens it. "greedy" takes the most likely word.
+    (safer, more repetitive text), > 1 flattens it. "greedy" takes the most likely word; "beam"
+    looks for the likeliest sentence (beam_search).
     <unk> stands for every rare word at once, so it is often the likeliest token of a small model;
     it is never chosen unless `allow_unk` (log-probabilities are still the model's own).
     Nor is <eos> as the first token: an empty sentence is never what anyone asked for."""
-    check_decoding(strategy, temperature, top_k, top_p)
+    check_decoding(strategy, temperature, top_k, top_p, beam_width)
     model = trained.model
     max_len = check_whole("max_len", trained.max_len if max_len is None else max_len, 1, MAX_DECODE_LEN)
     latent = model.config.latent_size
@@ -170,6 +174,8 @@ def generate(trained: TrainedModel, z, strategy="sample", temperature=1.0, top_k
     if not torch.isfinite(z).all():
         raise InputError("z holds NaN or infinite values")
     z = z.to(model.device)
+    if strategy == "beam":
+        return beam_search(trained, z, beam_width, max_len, allow_unk)
     B = z.size(0)
     state = model.initial_state(z)
     inputs = torch.full((B,), BOS_ID, dtype=torch.long, device=model.device)
@@ -206,6 +212,50 @@ def generate(trained: TrainedModel, z, strategy="sample", temperature=1.0, top_k
     for row, lp in zip(out[:, : t + 1].tolist(), logprob.tolist()):
         words = trained.tokenizer.tokens(row)
         samples.append(Sample(trained.tokenizer.decode(row), len(words), lp))
+    return samples
+
+
+def beam_search(trained: TrainedModel, z, beam_width, max_len, allow_unk):
+    """For each code, the likeliest sentence beam search finds: at every step keep the `beam_width`
+    likeliest beginnings of all one word longer (Sutskever et al. 2014, "Sequence to Sequence Learning
+    with Neural Networks", section 3.1), then take, among the ended ones, the best log-probability per
+    token (without it the shortest sentences win). Greedy decoding is beam_width 1 without that choice.
+    Beginnings that have ended stay in the beam as they are. The bans are generate's."""
+    model, B, K = trained.model, z.size(0), beam_width
+    z = z.repeat_interleave(K, dim=0)  # row b * K + k: code b's k-th beginning
+    state = model.initial_state(z)
+    inputs = torch.full((B * K,), BOS_ID, dtype=torch.long, device=z.device)
+    scores = torch.zeros(B, K, device=z.device)
+    scores[:, 1:] = -math.inf  # the K beginnings start as one
+    tokens = torch.empty(B, K, 0, dtype=torch.long, device=z.device)
+    ended = torch.zeros(B, K, dtype=torch.bool, device=z.device)
+    lengths = torch.zeros(B, K, device=z.device)  # tokens, <eos> included
+    for t in range(max_len + 1):
+        logits, state = model.decoder_step(inputs, z, state)
+        log_probs = torch.log_softmax(logits.float(), dim=-1).view(B, K, -1)
+        if t == max_len:  # out of room: end every sentence here
+            keep = log_probs[..., EOS_ID].clone()
+            log_probs.fill_(-math.inf)
+            log_probs[..., EOS_ID] = keep
+        else:
+            log_probs[..., ([EOS_ID] if t == 0 else []) + ([] if allow_unk else [UNK_ID])] = -math.inf
+        log_probs[ended] = -math.inf  # an ended sentence goes on only as itself, at no cost
+        log_probs[..., EOS_ID] = torch.where(ended, 0.0, log_probs[..., EOS_ID])
+        scores, best = (scores[..., None] + log_probs).flatten(1).topk(K, dim=-1)
+        parent, word = best // log_probs.size(-1), best % log_probs.size(-1)
+        tokens = torch.cat([tokens.gather(1, parent[..., None].expand(-1, -1, t)), word[..., None]], dim=-1)
+        was_ended = ended.gather(1, parent)
+        lengths = lengths.gather(1, parent) + (~was_ended)
+        ended = was_ended | (word == EOS_ID)
+        state = rows(state, (torch.arange(B, device=z.device)[:, None] * K + parent).flatten())
+        inputs = word.flatten()
+        if ended.all():
+            break
+    pick = (scores / lengths).argmax(dim=1)
+    samples = []
+    for row, logprob in zip(tokens[torch.arange(B), pick].tolist(), scores[torch.arange(B), pick].tolist()):
+        words = trained.tokenizer.tokens(row)
+        samples.append(Sample(trained.tokenizer.decode(row), len(words), logprob))
     return samples
 
 
