@@ -270,3 +270,32 @@ def test_no_sample_is_ever_empty(tiny_trained, strategy):
         with torch.no_grad():
             trained.model.out_bias.copy_(saved)  # the shared model, restored bit for bit
     assert all(s.num_words >= 1 for s in samples)
+
+
+def test_a_card_that_names_beam_search_decodes_every_given_code_with_it(tiny_trained, monkeypatch):
+    """Reading back, paths, walks and arithmetic follow the card's code_decoding; a caller's own
+    strategy wins; a card without it (or with a bad one) keeps greedy decoding."""
+    import dataclasses
+
+    import vae.decode as decode
+    from vae.decode import arithmetic, code_decoding
+
+    trained, _ = tiny_trained
+    beamed = dataclasses.replace(trained, card={**trained.card, "code_decoding": {"strategy": "beam", "beam_width": 3}})
+    seen = []
+    real_generate = decode.generate
+    monkeypatch.setattr(decode, "generate", lambda *a, **kw: seen.append(kw) or real_generate(*a, **kw))
+    a, b = SENTENCES[:2]
+    for call in (lambda t: reconstruct(t, [a]), lambda t: interpolate(t, a, b, 3),
+                 lambda t: traverse(t, a, [0], 3), lambda t: arithmetic(t, a, b, a)):
+        seen.clear()
+        call(beamed)
+        assert seen and all(kw["strategy"] == "beam" and kw["beam_width"] == 3 for kw in seen)
+        seen.clear()
+        call(trained)
+        assert seen and all(kw["strategy"] == "greedy" for kw in seen)
+    seen.clear()
+    interpolate(beamed, a, b, 3, strategy="greedy")
+    assert seen[0]["strategy"] == "greedy"
+    for bad in ({"strategy": "beam", "beam_width": 0}, {"strategy": "sample"}, "beam", None):
+        assert code_decoding({"code_decoding": bad}) == {"strategy": "greedy"}

@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from vae.decode import code_decoding
 from vae.model import TrainedModel
 from vae.report import BARS, WALK_KINDS
 
@@ -55,7 +56,7 @@ def show(trained: TrainedModel):
     else:
         headline(metrics, card)
         bars(card)
-        reconstruction(metrics)
+        reconstruction(metrics, card)
         compression(metrics)
         with st.expander("KL of each latent dimension"):
             kl_per_dimension(metrics, card)
@@ -175,7 +176,12 @@ def bar_figure(name, value):
     return f"{value:.1f}" if "bleu" in name or "gap" in name else f"{value:.2f}"
 
 
-def reconstruction(metrics):
+def decoding_name(card):
+    decoding = code_decoding(card)
+    return f"beam search of {decoding['beam_width']}" if decoding["strategy"] == "beam" else "greedy decoding"
+
+
+def reconstruction(metrics, card):
     recon = metrics.get("reconstruction")
     if not isinstance(recon, dict) or not isinstance(recon.get("by_length"), dict):
         return
@@ -186,7 +192,7 @@ def reconstruction(metrics):
                      "exact match": scores.get("exact_match"), "token accuracy": scores.get("token_accuracy"),
                      "BLEU": scores.get("bleu"),
                      "exact match, <unk> allowed": ((unk.get("by_length") or {}).get(bucket) or {}).get("exact_match")})
-    st.markdown("**Reading sentences back** (greedy decoding of the posterior mean, as the app does; "
+    st.markdown(f"**Reading sentences back** ({decoding_name(card)} from the posterior mean, as the app does; "
                 "`<unk>` is never written, the last column allows it):")
     st.dataframe(pd.DataFrame(rows).style.format(
         {"exact match": "{:.1%}", "token accuracy": "{:.1%}", "BLEU": "{:.1f}", "exact match, <unk> allowed": "{:.1%}"},
@@ -275,7 +281,8 @@ def examples(card):
                     + "\n".join(f"- {text}" for text in samples))
     paths = card.get("interpolations")
     if isinstance(paths, list) and paths:
-        st.markdown("**Interpolations, as they came out** (greedy, linear path between posterior means):")
+        st.markdown(f"**Interpolations, as they came out** ({decoding_name(card)}, linear path between "
+                    "posterior means):")
         for path in paths:
             if isinstance(path, dict) and isinstance(path.get("path"), list):
                 steps = path["path"]

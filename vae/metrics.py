@@ -19,7 +19,8 @@ import sacrebleu
 import torch
 
 from .data import sorted_batches, to_batch
-from .decode import InputError, check_texts, check_whole, encode_ids, encode_texts, generate, sample_prior
+from .decode import (InputError, check_texts, check_whole, code_decoding, encode_ids, encode_texts, generate,
+                     sample_prior)
 from .density import log_density
 from .model import TrainedModel, gaussian_kl, gaussian_log_density
 from .tokenizer import BOS_ID, EOS_ID
@@ -178,14 +179,14 @@ def num_words(tokens):
 
 @torch.inference_mode()
 def reconstructions(trained: TrainedModel, texts, allow_unk=False, batch_size=256):
-    """[(input tokens, tokens read back)] for greedy decoding of each posterior mean. With
-    allow_unk=False <unk> is never chosen, exactly as the app decodes."""
+    """[(input tokens, tokens read back)] from each posterior mean, decoded as the app decodes it
+    (decode.code_decoding; with allow_unk=False <unk> is never chosen, as in the app)."""
     tokenizer = trained.tokenizer
     pairs = []
     for start in range(0, len(texts), batch_size):
         chunk = texts[start : start + batch_size]
         mu = encode_texts(trained, chunk)
-        for text, sample in zip(chunk, generate(trained, mu, strategy="greedy", allow_unk=allow_unk)):
+        for text, sample in zip(chunk, generate(trained, mu, allow_unk=allow_unk, **code_decoding(trained.card))):
             pairs.append((tokenizer.tokens(tokenizer.encode(text, trained.max_len)),
                           tokenizer.tokens(tokenizer.encode(sample.text))))
     return pairs

@@ -12,7 +12,7 @@ import re
 
 import torch
 
-from .decode import InputError, encode_ids, encode_texts, generate, sentence_ids
+from .decode import InputError, code_decoding, encode_ids, encode_texts, generate, sentence_ids
 
 WORD = re.compile(r"\w+(?:'\w+)?")
 NEGATIONS = {"not", "never", "no", "nobody", "nothing", "cannot"}
@@ -89,9 +89,9 @@ def fit_offsets(trained, train_texts, per_kind=5_000, seed=0):
 
 @torch.inference_mode()
 def apply_offset(trained, text, offset, scale=1.0):
-    """The sentence decoded greedily from mu(text) + scale * offset."""
+    """The sentence decoded from mu(text) + scale * offset (as the model's code_decoding says)."""
     ids, _ = sentence_ids(trained, text)
     mu, _ = encode_ids(trained, [ids])
     if offset.shape != mu[0].shape:
         raise InputError(f"the offset has {offset.numel()} dimensions; this model's codes have {mu.size(1)}")
-    return generate(trained, mu + scale * offset.to(mu), strategy="greedy")[0]
+    return generate(trained, mu + scale * offset.to(mu), **code_decoding(trained.card))[0]
