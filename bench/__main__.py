@@ -42,7 +42,8 @@ def main(argv=None):
     parser.add_argument("--umap", action="store_true", help="with --quick: time UMAP too (~15 s: numba compiles)")
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
     parser.add_argument("--reference", metavar="DIR",
-                        help="a checkout of timbmg/Sentence-VAE: time it on PTB beside the project (bench/reference.py)")
+                        help="a checkout of timbmg/Sentence-VAE: time it on PTB beside the project "
+                             "(bench/reference.py)")
     parser.add_argument("--threads", type=int, default=0,
                         help="torch CPU threads (default: torch's choice; 1 with --quick, whose tiny work "
                              "gains nothing from threads and only fights other jobs for the CPU)")

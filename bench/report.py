@@ -138,7 +138,8 @@ def rows(r, judge=True):
         (AT_MOST, REFERENCE["interpolate_ms"] / 2, "2× faster than reference"), note=p95(dec["interpolate_10"]))
 
     app = r["app"]
-    names = ["app: open a fresh server's page → its title on screen", "app: server start → first page", "app: Sample, click → sentences", "app: Interpolate, Enter → path",
+    names = ["app: open a fresh server's page → its title on screen", "app: server start → first page",
+             "app: Sample, click → sentences", "app: Interpolate, Enter → path",
              "app: shipped-corpus latent map (PCA, from the sidebar)", "app: latent map → UMAP", "app: server peak RSS"]
     if "skipped" in app:
         return out + [skipped(name, app) for name in names]

@@ -14,8 +14,14 @@ with starting():  # the title is drawn before PyTorch and the model are loaded
     import pandas as pd
 
     from ui import common
-    from vae.decode import (BEAM_WIDTH, STRATEGIES, InputError, default_sample_settings, sample_near, sample_prior,
-                            sentence_ids)
+    from vae.decode import (
+        STRATEGIES,
+        InputError,
+        default_sample_settings,
+        sample_near,
+        sample_prior,
+        sentence_ids,
+    )
     from vae.metrics import num_words
 trained = common.sidebar()
 defaults = default_sample_settings(trained)  # the defaults measured for this model (its card may set them)
@@ -66,10 +72,11 @@ with controls:
                                **common.in_url("temperature"),
                                help="T divides the decoder's logits before the softmax, p(w) ∝ exp(logit_w / T): "
                                     "below 1 it sharpens the distribution (safer, more repetitive sentences), "
-                                    "above 1 it flattens it (more surprising ones). Greedy and beam decoding ignore it.")
+                                    "above 1 it flattens it (more surprising ones). Greedy and beam decoding "
+                                    "ignore it.")
     top_k = top_p = beam_width = None
     if strategy == "beam":
-        beam_width = st.slider("Beam width (beginnings kept at every step)", 1, 10, BEAM_WIDTH,
+        beam_width = st.slider("Beam width (beginnings kept at every step)", 1, 10, defaults["beam_width"],
                                **common.in_url("beam_width"))
     if strategy == "top-k":
         top_k = st.slider("k (words to choose from)", 1, 100, 20, **common.in_url("top_k"))
@@ -77,11 +84,12 @@ with controls:
         top_p = st.slider("p (probability mass to choose from)", 0.05, 1.0, 0.9, 0.05, **common.in_url("top_p"))
 
 decoding = dict(strategy=strategy, temperature=temperature, top_k=top_k or 20, top_p=top_p or 0.9,
-                beam_width=beam_width or BEAM_WIDTH)
+                beam_width=beam_width or defaults["beam_width"])
 with results:
     # Heading and a placeholder first: each rerun replaces the last run's sentences at once, so a slider
     # moved by the keyboard (a rerun per arrow press) never shows sentences of an older value under it.
-    settings = {"greedy": strategy, "beam": f"beam of {beam_width}"}.get(strategy, f"{strategy}, temperature {temperature:.2f}")
+    settings = {"greedy": strategy, "beam": f"beam of {beam_width}"}.get(
+        strategy, f"{strategy}, temperature {temperature:.2f}")
     settings += f", spread {spread:.2f}"
     st.subheader(f"{count} sentences, seed {common.seed()} · {settings}")
     slot = st.empty()

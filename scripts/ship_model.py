@@ -63,6 +63,9 @@ def main(argv=None):
     parser.add_argument("--spread", type=float,
                         help="this model's default spread on the Sample page (its card's sample_defaults), where "
                              "vae.decode.SAMPLE_DEFAULTS's does not suit it")
+    parser.add_argument("--beam-width", type=int,
+                        help="decode this model's samples and the sentences of given codes (read-back, paths, "
+                             "walks) with a beam of this width (its card's sample_defaults and code_decoding)")
     parser.add_argument("--name", help="what the sidebar calls this model when a second one ships beside it")
     parser.add_argument("--summary", help="what this model is for, in a line: the sidebar shows it when a second "
                                           "model ships beside it")
@@ -79,9 +82,13 @@ def main(argv=None):
         learn_casing.main(["--model", str(out)])
     store_weights_in_int8(out)
     trained = load_model(out)  # fp32 parameters holding the dequantized int8 values: what users load
-    trained.card.pop("sample_defaults", None)
+    for key in ("sample_defaults", "code_decoding"):
+        trained.card.pop(key, None)
     if args.spread is not None:
         trained.card["sample_defaults"] = {"spread": args.spread}
+    if args.beam_width is not None:
+        trained.card.setdefault("sample_defaults", {}).update(strategy="beam", beam_width=args.beam_width)
+        trained.card["code_decoding"] = {"strategy": "beam", "beam_width": args.beam_width}
     test = read_corpus(CORPORA / "test.txt.gz").texts
     train = read_corpus(CORPORA / "train.txt.gz").texts
 

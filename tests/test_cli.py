@@ -94,6 +94,22 @@ def test_sample(tiny_model_dir, capsys):
     assert len(capsys.readouterr().out.splitlines()) == 3
 
 
+def test_sample_decodes_as_the_models_sample_page_does_unless_told_otherwise(tiny_model_dir, tmp_path, capsys):
+    import shutil
+
+    folder = tmp_path / "beam_model"
+    shutil.copytree(tiny_model_dir, folder)
+    card = json.loads((folder / "card.json").read_text())
+    card["sample_defaults"] = {"strategy": "beam", "beam_width": 2, "spread": 2.0, "source": "prior"}
+    (folder / "card.json").write_text(json.dumps(card))
+    outputs = {}
+    for name, extra in (("own", []), ("beam", ["--strategy", "beam", "--beam-width", "2", "--spread", "2"]),
+                        ("greedy", ["--strategy", "greedy"])):
+        assert main(["sample", "--model", str(folder), "-n", "6", "--seed", "4", "--source", "prior", *extra]) == 0
+        outputs[name] = capsys.readouterr().out
+    assert outputs["own"] == outputs["beam"] != outputs["greedy"]
+
+
 def test_sample_near(tiny_model_dir, capsys):
     assert main(["sample", "--model", str(tiny_model_dir), "-n", "2", "--near", SENTENCES[0], "--spread", "0",
                  "--strategy", "greedy"]) == 0

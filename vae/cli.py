@@ -20,7 +20,6 @@ from .checkpoint import MAX_LEN, MAX_PARAMETERS, CheckpointError, estimated_para
 from .compression import compression
 from .data import CorpusError, read_corpus, safe_cell
 from .decode import (
-    BEAM_WIDTH,
     MAX_BEAM_WIDTH,
     MAX_SAMPLES,
     MAX_SEED,
@@ -197,13 +196,14 @@ def build_parser():
     p.set_defaults(func=cmd_train)
 
     decoding = argparse.ArgumentParser(add_help=False)
-    # the Sample page's defaults (SAMPLE_DEFAULTS), so the CLI writes what the page shows
-    decoding.add_argument("--strategy", choices=STRATEGIES, default=SAMPLE_DEFAULTS["strategy"])
-    decoding.add_argument("--temperature", type=real(0), default=SAMPLE_DEFAULTS["temperature"], help="0 = greedy")
+    # unset: the Sample page's defaults for the model (vae.decode.default_sample_settings), so the CLI
+    # writes what the page shows
+    decoding.add_argument("--strategy", choices=STRATEGIES, help="default: the model's own, as on the Sample page")
+    decoding.add_argument("--temperature", type=real(0), help="0 = greedy (default: the model's own)")
     decoding.add_argument("--top-k", type=whole(1), default=20)
     decoding.add_argument("--top-p", type=real(0, 1, low_open=True), default=0.9)
-    decoding.add_argument("--beam-width", type=whole(1, MAX_BEAM_WIDTH), default=BEAM_WIDTH,
-                          help="beginnings kept at every step (--strategy beam)")
+    decoding.add_argument("--beam-width", type=whole(1, MAX_BEAM_WIDTH),
+                          help="beginnings kept at every step (--strategy beam; default: the model's own)")
 
     model = argparse.ArgumentParser(add_help=False)
     model.add_argument("--model", default=None,
@@ -357,13 +357,14 @@ def change_objective(trainer, name, value):
 
 def cmd_sample(args):
     trained = load_model(args.model, args.device)
-    decoding = dict(strategy=args.strategy, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-                    beam_width=args.beam_width)
+    defaults = default_sample_settings(trained)
+    decoding = {key: defaults[key] if getattr(args, key) is None else getattr(args, key)
+                for key in ("strategy", "temperature", "beam_width")}
+    decoding.update(top_k=args.top_k, top_p=args.top_p)
     if args.near is not None:  # --near "" is an error, not a silent draw from the prior
         spread = 1.0 if args.spread is None else args.spread
         samples = sample_near(trained, args.near, args.n, spread, args.seed, **decoding)
     else:
-        defaults = default_sample_settings(trained)
         spread = defaults["spread"] if args.spread is None else args.spread
         samples = sample_prior(trained, args.n, args.seed, source=args.source or defaults["source"], spread=spread,
                                **decoding)

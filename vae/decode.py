@@ -26,7 +26,8 @@ MAX_NOTED_WORDS = 10  # unknown words a notice names
 SOURCES = ("prior", "mixture")  # where sample_prior draws z: N(0, I), or the fitted mixture (density.py)
 # The Sample page's defaults, chosen by measurement (report.SAMPLE_SETTINGS, the card's table of
 # sample fluency by source and decoding); a model without a mixture draws from N(0, I) instead.
-SAMPLE_DEFAULTS = {"source": "mixture", "spread": 0.5, "strategy": "greedy", "temperature": 1.0}
+SAMPLE_DEFAULTS = {"source": "mixture", "spread": 0.5, "strategy": "greedy", "temperature": 1.0,
+                   "beam_width": BEAM_WIDTH}
 
 
 class InputError(ValueError):
@@ -392,7 +393,8 @@ def interpolate(trained: TrainedModel, text_a, text_b, steps=8, method="linear",
     ids_a, _ = sentence_ids(trained, text_a)
     ids_b, _ = sentence_ids(trained, text_b)
     mu, _ = encode_ids(trained, [ids_a, ids_b])
-    return generate(trained, interpolation_path(mu[0], mu[1], steps, method), **{**code_decoding(trained.card), **decoding})
+    path = interpolation_path(mu[0], mu[1], steps, method)
+    return generate(trained, path, **{**code_decoding(trained.card), **decoding})
 
 
 TRAVERSE_SPAN = 3.0  # a walk along a dimension goes from -3 to +3 prior standard deviations

@@ -19,8 +19,16 @@ import sacrebleu
 import torch
 
 from .data import sorted_batches, to_batch
-from .decode import (InputError, check_texts, check_whole, code_decoding, encode_ids, encode_texts, generate,
-                     sample_prior)
+from .decode import (
+    InputError,
+    check_texts,
+    check_whole,
+    code_decoding,
+    encode_ids,
+    encode_texts,
+    generate,
+    sample_prior,
+)
 from .density import log_density
 from .model import TrainedModel, gaussian_kl, gaussian_log_density
 from .tokenizer import BOS_ID, EOS_ID
