@@ -78,7 +78,7 @@ with controls:
 if mode == PATH:
     with controls:
         st.caption("Encode two sentences to their posterior means, walk along a path between the two "
-                   "codes, and decode each point greedily (the likeliest word at every step).")
+                   f"codes, and decode each point {common.decoded_how(trained.card, explain=True)}.")
         sentence_a = st.text_input("From", "I want to go home.",
                                    **common.in_url("sentence_a"))
         sentence_b = st.text_input("To", "Thank you for your help.", **common.in_url("sentence_b"))
@@ -117,7 +117,7 @@ elif mode == ARITHMETIC:
         answer = arithmetic(trained, sentence_a, sentence_b, sentence_c)
         st.subheader("a is to b as c is to ?")
         st.markdown(f"### {escape(answer.text)}")
-        st.caption("z_c + z_b − z_a, decoded greedily.")
+        st.caption(f"z_c + z_b − z_a, decoded {common.decoded_how(trained.card)}.")
         read_back = reconstruct(trained, [sentence_a, sentence_b, sentence_c])
         for label, typed, back in zip("abc", (sentence_a, sentence_b, sentence_c), read_back):
             typed_and_read_back(label, f"z_{label}", typed, back.text)
@@ -126,7 +126,8 @@ elif mode == OFFSET:
     with controls:
         st.caption("Encode a sentence and add to its code the mean difference between two kinds of "
                    "training sentence (e.g. the mean code of questions minus that of statements), then "
-                   "decode it greedily. Where the space is organised by meaning, the sentence changes kind "
+                   f"decode it {common.decoded_how(trained.card)}. Where the space is organised by meaning, "
+                   "the sentence changes kind "
                    "and keeps the rest.")
         sentence = st.text_input("Sentence", "She is cooking dinner for her family.",
                                  **common.in_url("offset_sentence"))
@@ -143,7 +144,7 @@ elif mode == OFFSET:
         st.subheader(name)
         st.markdown(f"### {escape(moved.text)}")
         st.caption(f"μ + {scale:g} × (mean code of one kind − mean code of the other), over "
-                   f"{offsets.PER_KIND:,} training sentences of each kind, decoded greedily.")
+                   f"{offsets.PER_KIND:,} training sentences of each kind, decoded {common.decoded_how(trained.card)}.")
         typed_and_read_back("s", "μ", sentence, reconstruct(trained, [sentence])[0].text)
 
 elif mode == NEIGHBOURS:
@@ -169,7 +170,7 @@ else:
     with controls:
         st.caption("Encode a sentence and move its code z = μ along one latent dimension at a time: "
                    "z = μ + t·eᵢ, t from −3 to +3 standard deviations of the prior, each point decoded "
-                   "greedily. Which words change shows what the dimension stores.")
+                   f"{common.decoded_how(trained.card)}. Which words change shows what the dimension stores.")
         # Home's "Try it" links here with ?mode=latent+dimensions&dims_sentence=...
         sentence = st.text_input("Sentence", "I want to go home.", **common.in_url("dims_sentence"))
         left, right = st.columns(2)

@@ -299,3 +299,11 @@ def test_a_card_that_names_beam_search_decodes_every_given_code_with_it(tiny_tra
     assert seen[0]["strategy"] == "greedy"
     for bad in ({"strategy": "beam", "beam_width": 0}, {"strategy": "sample"}, "beam", None):
         assert code_decoding({"code_decoding": bad}) == {"strategy": "greedy"}
+
+
+def test_the_pages_say_how_a_model_decodes_a_code():
+    from ui.common import decoded_how
+
+    beam = {"code_decoding": {"strategy": "beam", "beam_width": 5}}
+    assert decoded_how(beam) == "with a beam of 5" and decoded_how({}) == "greedily"
+    assert "likeliest word" in decoded_how({}, explain=True) and "whole sentence" in decoded_how(beam, explain=True)

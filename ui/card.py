@@ -11,7 +11,6 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from vae.decode import code_decoding
 from vae.model import TrainedModel
 from vae.report import BARS, WALK_KINDS
 
@@ -176,11 +175,6 @@ def bar_figure(name, value):
     return f"{value:.1f}" if "bleu" in name or "gap" in name else f"{value:.2f}"
 
 
-def decoding_name(card):
-    decoding = code_decoding(card)
-    return f"beam search of {decoding['beam_width']}" if decoding["strategy"] == "beam" else "greedy decoding"
-
-
 def reconstruction(metrics, card):
     recon = metrics.get("reconstruction")
     if not isinstance(recon, dict) or not isinstance(recon.get("by_length"), dict):
@@ -192,7 +186,8 @@ def reconstruction(metrics, card):
                      "exact match": scores.get("exact_match"), "token accuracy": scores.get("token_accuracy"),
                      "BLEU": scores.get("bleu"),
                      "exact match, <unk> allowed": ((unk.get("by_length") or {}).get(bucket) or {}).get("exact_match")})
-    st.markdown(f"**Reading sentences back** ({decoding_name(card)} from the posterior mean, as the app does; "
+    st.markdown(f"**Reading sentences back** (decoded {common.decoded_how(card)} from the posterior mean, as the "
+                "app does; "
                 "`<unk>` is never written, the last column allows it):")
     st.dataframe(pd.DataFrame(rows).style.format(
         {"exact match": "{:.1%}", "token accuracy": "{:.1%}", "BLEU": "{:.1f}", "exact match, <unk> allowed": "{:.1%}"},
@@ -281,8 +276,8 @@ def examples(card):
                     + "\n".join(f"- {text}" for text in samples))
     paths = card.get("interpolations")
     if isinstance(paths, list) and paths:
-        st.markdown(f"**Interpolations, as they came out** ({decoding_name(card)}, linear path between "
-                    "posterior means):")
+        st.markdown(f"**Interpolations, as they came out** (decoded {common.decoded_how(card)}, linear path "
+                    "between posterior means):")
         for path in paths:
             if isinstance(path, dict) and isinstance(path.get("path"), list):
                 steps = path["path"]

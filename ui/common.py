@@ -12,6 +12,7 @@ import streamlit as st
 import torch
 
 from vae.checkpoint import CheckpointError, load_model
+from vae.decode import code_decoding
 from vae.latent_map import weights_fingerprint
 from vae.model import TrainedModel
 from vae.paths import default_model, model_name, shipped_models
@@ -213,6 +214,19 @@ def seed() -> int:
 def next_seed():
     """Button callback: new random draws, and a link that still reproduces them."""
     st.session_state["seed"] = seed() + 1
+
+
+# how a code becomes a sentence
+
+
+def decoded_how(card, explain=False) -> str:
+    """How the app writes the sentence of a given code for this model, for a caption: "greedily" or
+    "with a beam of 5" (vae.decode.code_decoding), and what that means when `explain`."""
+    decoding = code_decoding(card)
+    if decoding["strategy"] == "beam":
+        return f"with a beam of {decoding['beam_width']}" + (
+            " (the likeliest whole sentence a search that keeps the likeliest beginnings finds)" if explain else "")
+    return "greedily" + (" (the likeliest word at every step)" if explain else "")
 
 
 # state in the URL
