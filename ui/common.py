@@ -225,7 +225,7 @@ def decoded_how(card, explain=False) -> str:
     decoding = code_decoding(card)
     if decoding["strategy"] == "beam":
         return f"with a beam of {decoding['beam_width']}" + (
-            " (the likeliest whole sentence a search that keeps the likeliest beginnings finds)" if explain else "")
+            " (the likeliest whole sentence a beam search finds)" if explain else "")
     return "greedily" + (" (the likeliest word at every step)" if explain else "")
 
 
