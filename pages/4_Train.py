@@ -36,6 +36,8 @@ if st.session_state.pop("train_run_gone", False):
                     "ends them all.")
 active = run is not None and run.active
 training.init_settings()
+if not active:
+    training.prepare_next_run()
 
 
 def key(field):

@@ -162,3 +162,37 @@ def test_a_process_run_sits_out_the_servers_clicks():
         time.sleep(0.2)
     assert run.steps_done <= held + 2  # a step at most every MAX_YIELD_S (2 s) while clicks go on
     wait_until(lambda: run.steps_done > held + 5)  # and on it trains once they stop
+
+
+def test_a_spare_child_started_ahead_trains_the_next_run_the_same_and_logs_in_its_folder():
+    from vae import process_run as module
+
+    module.prepare_spare()
+    module.prepare_spare()  # one at a time: the same child
+    spare_pid = module._spare[0].pid
+    time.sleep(3)  # the page was open for a moment before Start: the child has imported torch
+    run = process_run(steps=20, panel_every=10, panel_texts=SENTENCES[:2], num_samples=2)
+    run.start()
+    assert run._process.pid == spare_pid and module.take_spare() is None  # the run took it
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, spare_pid) == min(19, mine + runner.NICENESS)
+    wait_until(lambda: not run.active, timeout=60)
+    thread = make_run(20, panel_every=10, panel_texts=SENTENCES[:2], num_samples=2)
+    thread.start()
+    wait_until(lambda: not thread.active)
+    assert run.status == "finished" and run.panels() == thread.panels()
+    assert (run._process.wait(timeout=30)) == 0
+    from pathlib import Path
+
+    assert (Path(run._folder.name) / "child.log").is_file()  # where a crash's last line would be read
+    run.close()
+    wait_until(lambda: runner.active_runs() == 0)
+
+
+def test_a_spare_child_exits_when_the_server_goes_away():
+    from vae import process_run as module
+
+    module.prepare_spare()
+    process, parent_end = module.take_spare()
+    parent_end.close()
+    assert process.wait(timeout=60) == 0

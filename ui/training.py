@@ -26,7 +26,7 @@ from vae.data import read_corpus
 from vae.heldout import memorised, split_heldout
 from vae.objective import ObjectiveConfig
 from vae.paths import CORPORA, ROOT
-from vae.process_run import ProcessRun
+from vae.process_run import ProcessRun, prepare_spare
 from vae.runner import TrainingRun, heldout_sentences
 from vae.train import TrainConfig, Trainer, new_model, run_card
 
@@ -157,6 +157,13 @@ def describe(settings: RunSettings) -> str:
 def run_class():
     """Where runs train: a child process each, or with $TEXT_VAE_TRAINING=thread a server thread."""
     return TrainingRun if os.environ.get(TRAINING_MODE) == "thread" else ProcessRun
+
+
+def prepare_next_run():
+    """With runs in child processes, have a child start-up done before Start is pressed (a spare child,
+    vae.process_run.prepare_spare): the first chart point comes about 2 s sooner."""
+    if run_class() is ProcessRun:
+        prepare_spare()
 
 
 class SessionRun:
