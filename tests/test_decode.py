@@ -307,3 +307,18 @@ def test_the_pages_say_how_a_model_decodes_a_code():
     beam = {"code_decoding": {"strategy": "beam", "beam_width": 5}}
     assert decoded_how(beam) == "with a beam of 5" and decoded_how({}) == "greedily"
     assert "likeliest word" in decoded_how({}, explain=True) and "whole sentence" in decoded_how(beam, explain=True)
+
+
+def test_beam_search_keeps_an_lstms_pair_of_states_row_for_row():
+    """Two layers of LSTM: the state is a pair, reordered and refilled row by row as beginnings end."""
+    from vae.train import new_model
+
+    trained = new_model(SENTENCES, dict(embed_size=8, hidden_size=16, latent_size=4, rnn_type="lstm", num_layers=2),
+                        min_freq=1, max_len=8, seed=3)
+    trained.model.eval()
+    z = 3.0 * torch.randn(5, 4, generator=torch.Generator().manual_seed(0))
+    greedy = generate(trained, z, strategy="greedy")
+    beam1 = generate(trained, z, strategy="beam", beam_width=1)
+    assert [s.text for s in greedy] == [s.text for s in beam1]
+    wide = generate(trained, z, strategy="beam", beam_width=4)
+    assert all(s.num_words >= 1 and math.isfinite(s.logprob) for s in wide)
