@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -57,8 +58,9 @@ def reference_throughput(reference_dir, ptb_dir=PTB_DATA, seconds=120.0, warmup_
         env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
         command = [sys.executable, "-u", str(script), "--data_dir", str(data), "-bin", str(scratch / "bin"),
                    "-v", "1", *CONFIG]
+        # a session of its own: its data loader's worker processes end with it
         child = subprocess.Popen(command, cwd=scratch, env=env, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, text=True)
+                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
         stamps, tail = [], []
         try:
             for line in child.stdout:
@@ -68,9 +70,12 @@ def reference_throughput(reference_dir, ptb_dir=PTB_DATA, seconds=120.0, warmup_
                     timed = stamps[warmup_batches:]
                     if len(timed) > 1 and timed[-1] - timed[0] >= seconds:
                         break
+                elif len(stamps) > warmup_batches:
+                    break  # the epoch ended (a validation pass and a save follow): time training only
         finally:
-            child.kill()
+            os.killpg(child.pid, signal.SIGKILL)
             child.wait()
+            child.stdout.close()
         if len(stamps) <= warmup_batches + 1:
             raise RuntimeError("the reference trained too few batches to time; its last lines:\n" + "\n".join(tail))
         lengths = [item["length"] for item in json.loads((data / "ptb.train.json").read_text()).values()]
@@ -91,8 +96,9 @@ def project_on_ptb(ceiling_gflops, output_layer="tied", precision="auto", ptb_di
     texts = read_lines(Path(ptb_dir) / "ptb.train.txt")
     # the reference's encoder reads forward only (its -bi is off by default); the project's default reads both ways
     model = dict(PTB_MODEL, output_layer=output_layer, bidirectional=False)
+    # MAX_LEN - 1 words and <eos>: the reference's 60 tokens (<sos> and 59 words, or 59 words and <eos>)
     trained = new_model(texts, model, vocab_size=PTB_VOCAB, min_freq=1,
-                        max_len=MAX_LEN, whitespace_only=True, seed=0)
+                        max_len=MAX_LEN - 1, whitespace_only=True, seed=0)
     return throughput(trained, texts, PTB_BATCH, ObjectiveConfig(), ceiling_gflops, precision=precision, **windows)
 
 

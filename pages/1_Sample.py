@@ -15,6 +15,7 @@ with starting():  # the title is drawn before PyTorch and the model are loaded
 
     from ui import common
     from vae.decode import (
+        MAX_BEAM_WIDTH,
         STRATEGIES,
         InputError,
         default_sample_settings,
@@ -76,7 +77,7 @@ with controls:
                                     "ignore it.")
     top_k = top_p = beam_width = None
     if strategy == "beam":
-        beam_width = st.slider("Beam width (beginnings kept at every step)", 1, 10, defaults["beam_width"],
+        beam_width = st.slider("Beam width (beginnings kept at every step)", 1, MAX_BEAM_WIDTH, defaults["beam_width"],
                                **common.in_url("beam_width"))
     if strategy == "top-k":
         top_k = st.slider("k (words to choose from)", 1, 100, 20, **common.in_url("top_k"))

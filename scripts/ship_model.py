@@ -39,7 +39,7 @@ from vae.checkpoint import (  # noqa: E402
 )
 from vae.compression import compression  # noqa: E402
 from vae.data import read_corpus  # noqa: E402
-from vae.decode import default_sample_settings, encode_texts, sample_prior  # noqa: E402
+from vae.decode import MAX_BEAM_WIDTH, default_sample_settings, encode_texts, sample_prior  # noqa: E402
 from vae.density import FIT_SENTENCES, fit_latent_density  # noqa: E402
 from vae.metrics import TrainingText  # noqa: E402
 from vae.offsets import fit_offsets  # noqa: E402
@@ -63,7 +63,7 @@ def main(argv=None):
     parser.add_argument("--spread", type=float,
                         help="this model's default spread on the Sample page (its card's sample_defaults), where "
                              "vae.decode.SAMPLE_DEFAULTS's does not suit it")
-    parser.add_argument("--beam-width", type=int,
+    parser.add_argument("--beam-width", type=int, choices=range(1, MAX_BEAM_WIDTH + 1), metavar=f"1-{MAX_BEAM_WIDTH}",
                         help="decode this model's samples and the sentences of given codes (read-back, paths, "
                              "walks) with a beam of this width (its card's sample_defaults and code_decoding)")
     parser.add_argument("--name", help="what the sidebar calls this model when a second one ships beside it")

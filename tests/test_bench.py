@@ -129,3 +129,19 @@ def test_the_reference_is_timed_by_its_batch_lines_and_counted_in_its_own_tokens
     assert result["seconds"] >= 0.5 and result["batches"] >= 10
     assert 0.3 * 100 * 32 * 4 < result["tokens_per_s"] <= 100 * 32 * 4 * 1.05
     assert "--data_dir" in result["command"]
+
+
+def test_the_reference_is_timed_only_while_it_trains(tmp_path):
+    """The stand-in ends its epoch after 40 batches (a validation pass would follow): the timing stops there."""
+    from bench.reference import reference_throughput
+
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "ref" / "train.py").write_text(STAND_IN.replace(
+        '    print("TRAIN Batch %04d/999, Loss 1.0" % i)',
+        '    print("TRAIN Batch %04d/999, Loss 1.0" % i if i != 40 else "TRAIN Epoch 00/10, Mean ELBO 1.0")'))
+    ptb = tmp_path / "ptb"
+    ptb.mkdir()
+    for split in ("train", "valid", "test"):
+        (ptb / f"ptb.{split}.txt").write_text("a b\na b c d\n")
+    result = reference_throughput(tmp_path / "ref", ptb, seconds=60, warmup_batches=5, threads=1)
+    assert result["batches"] == 40 - 5 - 1 and result["seconds"] < 5

@@ -322,3 +322,29 @@ def test_beam_search_keeps_an_lstms_pair_of_states_row_for_row():
     assert [s.text for s in greedy] == [s.text for s in beam1]
     wide = generate(trained, z, strategy="beam", beam_width=4)
     assert all(s.num_words >= 1 and math.isfinite(s.logprob) for s in wide)
+
+
+def test_a_beam_over_many_codes_runs_in_chunks_with_the_same_sentences(tiny_trained, monkeypatch):
+    import vae.decode as decode
+
+    trained, _ = tiny_trained
+    z = 2.0 * torch.randn(7, trained.model.config.latent_size, generator=torch.Generator().manual_seed(5))
+    whole = generate(trained, z, strategy="beam", beam_width=3)
+    monkeypatch.setattr(decode, "BEAM_ROWS", 6)  # two codes of three beginnings at a time
+    chunked = generate(trained, z, strategy="beam", beam_width=3)
+    assert [s.text for s in chunked] == [s.text for s in whole]
+    torch.testing.assert_close(torch.tensor([s.logprob for s in chunked]), torch.tensor([s.logprob for s in whole]))
+
+
+@pytest.mark.parametrize("bad, kept", [({"strategy": "beam", "beam_width": 50}, "beam"),
+                                       ({"strategy": "beam", "beam_width": True}, "beam"),
+                                       ({"strategy": "bogus", "beam_width": 3}, "greedy")])
+def test_a_cards_bad_sample_decoding_falls_back_to_the_defaults(tiny_trained, bad, kept):
+    import dataclasses
+
+    from vae.decode import default_sample_settings
+
+    trained, _ = tiny_trained
+    settings = default_sample_settings(dataclasses.replace(trained, card={"sample_defaults": bad}))
+    width = bad["beam_width"] if bad["strategy"] == "bogus" else 5  # each bad value alone goes back to its default
+    assert (settings["strategy"], settings["beam_width"]) == (kept, width)

@@ -196,3 +196,16 @@ def test_a_spare_child_exits_when_the_server_goes_away():
     process, parent_end = module.take_spare()
     parent_end.close()
     assert process.wait(timeout=60) == 0
+
+
+def test_a_run_whose_spare_child_died_starts_a_fresh_one():
+    from vae import process_run as module
+
+    module.prepare_spare()
+    module._spare[0].kill()
+    module._spare[0].wait()
+    run = process_run(steps=10)
+    run.start()
+    wait_until(lambda: not run.active, timeout=60)
+    assert run.status == "finished" and module._spare is None
+    run.close()

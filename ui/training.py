@@ -163,7 +163,10 @@ def prepare_next_run():
     """With runs in child processes, have a child start-up done before Start is pressed (a spare child,
     vae.process_run.prepare_spare): the first chart point comes about 2 s sooner."""
     if run_class() is ProcessRun:
-        prepare_spare()
+        try:
+            prepare_spare()
+        except OSError:  # no process to spare (out of memory or file handles): Start makes its own
+            pass
 
 
 class SessionRun:

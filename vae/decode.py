@@ -17,6 +17,7 @@ from .tokenizer import BOS_ID, EOS_ID, UNK_ID
 STRATEGIES = ("greedy", "sample", "top-k", "top-p", "beam")
 BEAM_WIDTH = 5  # beginnings kept per code by beam search
 MAX_BEAM_WIDTH = 20
+BEAM_ROWS = 1_000  # beginnings a beam search decodes at once (codes x width)
 METHODS = ("linear", "spherical")  # interpolation paths
 MAX_SAMPLES = 1_000  # sentences per call: a page draws at most 50, metrics draw in batches of 250
 MAX_STEPS = 100  # points on an interpolation path: more than a page can show
@@ -176,7 +177,10 @@ def generate(trained: TrainedModel, z, strategy="sample", temperature=1.0, top_k
         raise InputError("z holds NaN or infinite values")
     z = z.to(model.device)
     if strategy == "beam":
-        return beam_search(trained, z, beam_width, max_len, allow_unk)
+        # in chunks: the search holds a few (codes x width, vocabulary) tensors at a time, 300 MB each for
+        # a walk's 1,000 codes with a beam of 5 and 15,000 words
+        per_chunk = max(1, BEAM_ROWS // beam_width)
+        return [s for chunk in z.split(per_chunk) for s in beam_search(trained, chunk, beam_width, max_len, allow_unk)]
     B = z.size(0)
     state = model.initial_state(z)
     inputs = torch.full((B,), BOS_ID, dtype=torch.long, device=model.device)
@@ -320,7 +324,11 @@ def default_sample_settings(trained: TrainedModel):
     settings = dict(SAMPLE_DEFAULTS)
     own = trained.card.get("sample_defaults") if isinstance(trained.card, dict) else None
     if isinstance(own, dict):
-        settings.update({k: v for k, v in own.items() if k in SAMPLE_DEFAULTS and isinstance(v, type(settings[k]))})
+        settings.update({k: v for k, v in own.items() if k in SAMPLE_DEFAULTS and type(v) is type(settings[k])})
+    for key, fine in (("strategy", settings["strategy"] in STRATEGIES),
+                      ("beam_width", 1 <= settings["beam_width"] <= MAX_BEAM_WIDTH)):
+        if not fine:  # a card's bad value would break the page's radio or slider
+            settings[key] = SAMPLE_DEFAULTS[key]
     if settings["source"] == "mixture" and trained.density is None:
         settings["source"] = "prior"
     return settings
@@ -365,7 +373,7 @@ def code_decoding(card: dict):
     own = card.get("code_decoding") if isinstance(card, dict) else None
     if isinstance(own, dict) and own.get("strategy") == "beam":
         width = own.get("beam_width", BEAM_WIDTH)
-        if isinstance(width, int) and 1 <= width <= MAX_BEAM_WIDTH:
+        if type(width) is int and 1 <= width <= MAX_BEAM_WIDTH:
             return {"strategy": "beam", "beam_width": width}
     return {"strategy": "greedy"}
 

@@ -93,9 +93,13 @@ class ProcessRun(Watched):
             del trainer
             spare = take_spare()
             if spare is not None:  # started ahead (prepare_spare): it only has to load the run
-                self._process, parent_end = spare
-                parent_end.sendall(json.dumps({"folder": str(folder)}).encode() + b"\n")
-            else:
+                try:
+                    spare[1].sendall(json.dumps({"folder": str(folder)}).encode() + b"\n")
+                    self._process, parent_end = spare
+                except OSError:  # it died since take_spare looked: end it, and start a fresh child
+                    end_spare(spare)
+                    spare = None
+            if spare is None:
                 parent_end, child_end = socket.socketpair()
                 with open(folder / "child.log", "wb") as log:
                     self._process = subprocess.Popen(
@@ -336,7 +340,8 @@ def prepare_spare():
         if _spare is not None and _spare[0].poll() is None:
             return
         if _spare is not None:
-            _spare[1].close()
+            end_spare(_spare)
+            _spare = None
         parent_end, child_end = socket.socketpair()
         try:
             process = subprocess.Popen([sys.executable, "-m", "vae.process_run", "--spare", str(child_end.fileno())],
@@ -359,8 +364,15 @@ def take_spare():
         return None
     if spare[0].poll() is None:
         return spare
-    spare[1].close()
+    end_spare(spare)
     return None
+
+
+def end_spare(spare):
+    process, parent_end = spare
+    parent_end.close()
+    process.kill()
+    process.wait()
 
 
 def spare_main(fd: int):
