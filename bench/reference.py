@@ -34,10 +34,13 @@ import torch
 
 from bench.ptb import DATA as PTB_DATA
 from bench.ptb import read_lines
+from bench.training import PTB_BATCH, PTB_MODEL, throughput
 from vae.objective import ObjectiveConfig
 from vae.train import new_model
 
-CONFIG = ["-rnn", "gru", "-eb", "256", "-hs", "256", "-ls", "32", "-bs", "32"]
+# the reference's train.py flags for bench.training's PTB configuration
+CONFIG = ["-rnn", PTB_MODEL["rnn_type"], "-eb", str(PTB_MODEL["embed_size"]), "-hs", str(PTB_MODEL["hidden_size"]),
+          "-ls", str(PTB_MODEL["latent_size"]), "-bs", str(PTB_BATCH)]
 MAX_LEN = 60  # the reference's default --max_sequence_length
 PTB_VOCAB = 10_004  # as bench/ptb.py: PTB's 10k words and our specials
 
@@ -82,17 +85,14 @@ def reference_throughput(reference_dir, ptb_dir=PTB_DATA, seconds=120.0, warmup_
         vocab = len(json.loads((data / "ptb.vocab.json").read_text())["w2i"])
     timed = stamps[warmup_batches:]
     batches, elapsed = len(timed) - 1, timed[-1] - timed[0]
-    batch_size = int(CONFIG[CONFIG.index("-bs") + 1])
     mean_tokens = statistics.mean(lengths)
-    return {"tokens_per_s": batches * batch_size * mean_tokens / elapsed, "batches": batches, "seconds": elapsed,
+    return {"tokens_per_s": batches * PTB_BATCH * mean_tokens / elapsed, "batches": batches, "seconds": elapsed,
             "mean_tokens_per_sentence": mean_tokens, "vocab": vocab, "threads": threads,
             "command": " ".join(["train.py", *command[3:]])}
 
 
 def project_on_ptb(ceiling_gflops, output_layer="tied", precision="auto", ptb_dir=PTB_DATA, **windows):
     """The project's trainer on the reference's data and configuration (bench.training.throughput)."""
-    from bench.training import PTB_BATCH, PTB_MODEL, throughput
-
     texts = read_lines(Path(ptb_dir) / "ptb.train.txt")
     # the reference's encoder reads forward only (its -bi is off by default); the project's default reads both ways
     model = dict(PTB_MODEL, output_layer=output_layer, bidirectional=False)
@@ -105,8 +105,8 @@ def project_on_ptb(ceiling_gflops, output_layer="tied", precision="auto", ptb_di
 def compare(reference_dir, ceiling_gflops, seconds=120.0, ptb_dir=PTB_DATA, **windows):
     """The reference, then the project's tied and adaptive softmax, on PTB: one section of the bench."""
     out = {"reference": reference_throughput(reference_dir, ptb_dir, seconds)}
-    for key, layer in (("tied", "tied"), ("adaptive", "adaptive")):
-        out[key] = project_on_ptb(ceiling_gflops, layer, ptb_dir=ptb_dir, **windows)
+    for layer in ("tied", "adaptive"):
+        out[layer] = project_on_ptb(ceiling_gflops, layer, ptb_dir=ptb_dir, **windows)
     return out
 
 

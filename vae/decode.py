@@ -378,12 +378,20 @@ def code_decoding(card: dict):
     return {"strategy": "greedy"}
 
 
+def decode_codes(trained: TrainedModel, z, **decoding):
+    """The Samples of codes z (N, latent), any N, written as the app writes the sentence of a given code:
+    the model's code_decoding, unless the caller's arguments say otherwise."""
+    decoding = {**code_decoding(trained.card), **decoding}
+    # generate takes at most MAX_SAMPLES codes at once; a walk of 32 dimensions of 100 steps is 3,200
+    return [s for chunk in z.split(MAX_SAMPLES) for s in generate(trained, chunk, **decoding)]
+
+
 def reconstruct(trained: TrainedModel, texts, **decoding):
     """Decode each sentence's posterior mean (code_decoding unless told otherwise)."""
     texts = check_texts(texts)
     if not texts:
         raise InputError("there are no sentences to reconstruct")
-    return generate(trained, encode_texts(trained, texts), **{**code_decoding(trained.card), **decoding})
+    return decode_codes(trained, encode_texts(trained, texts), **decoding)
 
 
 def lerp(z_a, z_b, t):
@@ -417,7 +425,7 @@ def interpolate(trained: TrainedModel, text_a, text_b, steps=8, method="linear",
     ids_b, _ = sentence_ids(trained, text_b)
     mu, _ = encode_ids(trained, [ids_a, ids_b])
     path = interpolation_path(mu[0], mu[1], steps, method)
-    return generate(trained, path, **{**code_decoding(trained.card), **decoding})
+    return decode_codes(trained, path, **decoding)
 
 
 TRAVERSE_SPAN = 3.0  # a walk along a dimension goes from -3 to +3 prior standard deviations
@@ -452,9 +460,7 @@ def traverse(trained: TrainedModel, text, dims, steps=7, **decoding):
     z = mu.repeat(len(dims), len(offsets), 1)  # (dims, steps, latent)
     for row, dim in enumerate(dims):
         z[row, :, dim] += offsets
-    decoding = {**code_decoding(trained.card), **decoding}
-    # generate takes at most MAX_SAMPLES codes at once; 32 dimensions of 100 steps are 3,200
-    samples = [s for chunk in z.flatten(0, 1).split(MAX_SAMPLES) for s in generate(trained, chunk, **decoding)]
+    samples = decode_codes(trained, z.flatten(0, 1), **decoding)
     return [samples[row * len(offsets):(row + 1) * len(offsets)] for row in range(len(dims))]
 
 
@@ -480,7 +486,7 @@ def arithmetic(trained: TrainedModel, text_a, text_b, text_c, **decoding):
     2020) show it for sentences). code_decoding unless told otherwise."""
     ids = [sentence_ids(trained, text)[0] for text in (text_a, text_b, text_c)]
     mu, _ = encode_ids(trained, ids)
-    return generate(trained, (mu[2] + mu[1] - mu[0])[None], **{**code_decoding(trained.card), **decoding})[0]
+    return decode_codes(trained, (mu[2] + mu[1] - mu[0])[None], **decoding)[0]
 
 
 def reads_back(trained: TrainedModel, typed, decoded):

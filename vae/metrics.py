@@ -23,10 +23,9 @@ from .decode import (
     InputError,
     check_texts,
     check_whole,
-    code_decoding,
+    decode_codes,
     encode_ids,
     encode_texts,
-    generate,
     sample_prior,
 )
 from .density import log_density
@@ -194,7 +193,7 @@ def reconstructions(trained: TrainedModel, texts, allow_unk=False, batch_size=25
     for start in range(0, len(texts), batch_size):
         chunk = texts[start : start + batch_size]
         mu = encode_texts(trained, chunk)
-        for text, sample in zip(chunk, generate(trained, mu, allow_unk=allow_unk, **code_decoding(trained.card))):
+        for text, sample in zip(chunk, decode_codes(trained, mu, allow_unk=allow_unk)):
             pairs.append((tokenizer.tokens(tokenizer.encode(text, trained.max_len)),
                           tokenizer.tokens(tokenizer.encode(sample.text))))
     return pairs

@@ -12,7 +12,7 @@ import re
 
 import torch
 
-from .decode import InputError, code_decoding, encode_ids, encode_texts, generate, sentence_ids
+from .decode import InputError, decode_codes, encode_ids, encode_texts, sentence_ids
 
 WORD = re.compile(r"\w+(?:'\w+)?")
 NEGATIONS = {"not", "never", "no", "nobody", "nothing", "cannot"}
@@ -94,4 +94,4 @@ def apply_offset(trained, text, offset, scale=1.0):
     mu, _ = encode_ids(trained, [ids])
     if offset.shape != mu[0].shape:
         raise InputError(f"the offset has {offset.numel()} dimensions; this model's codes have {mu.size(1)}")
-    return generate(trained, mu + scale * offset.to(mu), **code_decoding(trained.card))[0]
+    return decode_codes(trained, mu + scale * offset.to(mu))[0]

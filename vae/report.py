@@ -12,10 +12,9 @@ import torch
 from .data import read_corpus
 from .decode import (
     MAX_SAMPLES,
-    code_decoding,
+    decode_codes,
     default_sample_settings,
     encode_texts,
-    generate,
     interpolate,
     reads_back,
     reconstruct,
@@ -177,9 +176,9 @@ def heldout_pairs(test_texts, n=WALK_PAIRS, seed=0, words=WALK_WORDS):
     return list(zip(picked[::2], picked[1::2]))
 
 
-def decode_codes(trained, z):
-    """The sentences of codes z, decoded as the app decodes a path (decode.code_decoding)."""
-    return [s.text for chunk in z.split(MAX_SAMPLES) for s in generate(trained, chunk, **code_decoding(trained.card))]
+def code_texts(trained, z):
+    """The sentences of codes z, as the app writes them (decode.decode_codes)."""
+    return [s.text for s in decode_codes(trained, z)]
 
 
 def default_samples(trained, n, seed=0):
@@ -204,8 +203,8 @@ def walk_texts(trained: TrainedModel, test_texts, train_texts, samples=300, seed
     start_mu = encode_texts(trained, starts)
     nearest = torch.cdist(start_mu, pool_mu).argmin(dim=1)
     return {"samples": default_samples(trained, samples, seed),
-            "interpolations": decode_codes(trained, middles.flatten(0, 1)),
-            "neighbour_midpoints": decode_codes(trained, (start_mu + pool_mu[nearest]) / 2),
+            "interpolations": code_texts(trained, middles.flatten(0, 1)),
+            "neighbour_midpoints": code_texts(trained, (start_mu + pool_mu[nearest]) / 2),
             "pairs": pairs, "neighbours": [(a, pool[i]) for a, i in zip(starts, nearest.tolist())]}
 
 
@@ -238,7 +237,7 @@ def blind_reader_sources(trained: TrainedModel, test_texts, n=30, seed=0):
     samples = default_samples(trained, n, seed + 7)
     pairs = heldout_pairs(test_texts, n, seed=seed + 2)
     mu = encode_texts(trained, [t for pair in pairs for t in pair])
-    midpoints = decode_codes(trained, (mu[0::2] + mu[1::2]) / 2)
+    midpoints = code_texts(trained, (mu[0::2] + mu[1::2]) / 2)
     used = {t for pair in pairs for t in pair}
     tokenizer = trained.tokenizer
     # real sentences with a word the model does not know would show "<unk>" and give themselves away
