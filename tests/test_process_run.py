@@ -176,6 +176,8 @@ def test_a_spare_child_started_ahead_trains_the_next_run_the_same_and_logs_in_it
     assert run._process.pid == spare_pid and module.take_spare() is None  # the run took it
     mine = os.getpriority(os.PRIO_PROCESS, 0)
     assert os.getpriority(os.PRIO_PROCESS, spare_pid) == min(19, mine + runner.NICENESS)
+    if hasattr(os, "SCHED_IDLE"):
+        assert os.sched_getscheduler(spare_pid) == os.SCHED_IDLE  # set by the parent, before the child's imports
     wait_until(lambda: not run.active, timeout=60)
     thread = make_run(20, panel_every=10, panel_texts=SENTENCES[:2], num_samples=2)
     thread.start()

@@ -102,10 +102,8 @@ class ProcessRun(Watched):
             if spare is None:
                 parent_end, child_end = socket.socketpair()
                 with open(folder / "child.log", "wb") as log:
-                    self._process = subprocess.Popen(
-                        [sys.executable, "-m", "vae.process_run", str(folder), str(child_end.fileno())],
-                        pass_fds=[child_end.fileno()], stdout=log, stderr=subprocess.STDOUT,
-                        stdin=subprocess.DEVNULL, cwd=ROOT)
+                    self._process = start_child([str(folder), str(child_end.fileno())], child_end,
+                                                stdout=log, stderr=subprocess.STDOUT)
                 child_end.close()
         except BaseException:
             free_slot()
@@ -306,7 +304,7 @@ def _log_tail(path):
 # the child's side
 
 
-def child_main(folder: Path, fd: int, prioritised=False):
+def child_main(folder: Path, fd: int):
     """Train the run in `folder`, answering the parent on socket `fd`, until the run ends or the parent goes."""
     import torch
 
@@ -314,9 +312,6 @@ def child_main(folder: Path, fd: int, prioritised=False):
     from .train import Trainer
 
     channel = socket.socket(fileno=fd)
-    if not prioritised:  # a spare child has done it already
-        os.nice(NICENESS)  # the whole process: the server's threads get the CPU first
-        idle_priority()
     options = json.loads((folder / "run.json").read_text())
     watch_clicks(options.pop("clicks_file"))  # it sits out the server's clicks, as a thread's run does
     torch.set_num_threads(options["threads"])
@@ -344,9 +339,8 @@ def prepare_spare():
             _spare = None
         parent_end, child_end = socket.socketpair()
         try:
-            process = subprocess.Popen([sys.executable, "-m", "vae.process_run", "--spare", str(child_end.fileno())],
-                                       pass_fds=[child_end.fileno()], stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, cwd=ROOT)
+            process = start_child(["--spare", str(child_end.fileno())], child_end,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         except BaseException:
             parent_end.close()
             raise
@@ -378,8 +372,6 @@ def end_spare(spare):
 def spare_main(fd: int):
     """A spare child: import what a run needs, then wait for the run's folder (one JSON line on socket
     `fd`) and train it as child_main does; exit if the parent goes first."""
-    os.nice(NICENESS)
-    idle_priority()
     import torch  # noqa: F401  (the slow imports, done before anyone waits for them)
 
     from . import runner, train  # noqa: F401
@@ -396,18 +388,27 @@ def spare_main(fd: int):
     log = open(folder / "child.log", "ab")  # where a fresh child writes: the parent shows its last line
     os.dup2(log.fileno(), 1)
     os.dup2(log.fileno(), 2)
-    child_main(folder, fd, prioritised=True)
+    child_main(folder, fd)
 
 
-def idle_priority():
-    """Linux's SCHED_IDLE for this thread and the threads it starts (the training thread): they run
-    only on a core that nothing else wants. A niceness of 19 still takes a share of a busy core, and on
-    two cores that share slowed the pages' clicks (the load benchmark, bench/app.py: Sample clicks
-    while training runs). Elsewhere, niceness alone."""
+def start_child(arguments, child_end, **popen):
+    """`python -m vae.process_run *arguments`, handed the socket `child_end`, at a low priority from its
+    first instruction. The parent sets it: a child that set its own did so only after importing torch,
+    which took over 3 s on a busy machine, while the pages waited for the CPU."""
+    process = subprocess.Popen([sys.executable, "-m", "vae.process_run", *arguments], pass_fds=[child_end.fileno()],
+                               stdin=subprocess.DEVNULL, cwd=ROOT, **popen)
+    try:  # the whole process (its threads inherit it): the server's threads get the CPU first
+        os.setpriority(os.PRIO_PROCESS, process.pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + NICENESS))
+    except OSError:  # it has ended already
+        pass
     try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        # Linux's SCHED_IDLE: it runs only on a core that nothing else wants. A niceness of 19 still takes
+        # a share of a busy core, and on two cores that share slowed the pages' clicks (the load
+        # benchmark, bench/app.py: Sample clicks while training runs). Elsewhere, niceness alone.
+        os.sched_setscheduler(process.pid, os.SCHED_IDLE, os.sched_param(0))
     except (AttributeError, OSError):
         pass
+    return process
 
 
 class _Pump:
