@@ -348,3 +348,22 @@ def test_a_cards_bad_sample_decoding_falls_back_to_the_defaults(tiny_trained, ba
     settings = default_sample_settings(dataclasses.replace(trained, card={"sample_defaults": bad}))
     width = bad["beam_width"] if bad["strategy"] == "bogus" else 5  # each bad value alone goes back to its default
     assert (settings["strategy"], settings["beam_width"]) == (kept, width)
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "beam", "sample"])
+def test_a_vocabulary_built_before_source_names_were_left_out_never_writes_them(monkeypatch, strategy):
+    import re
+
+    from vae import tokenizer
+    from vae.train import new_model
+
+    # as the shipped models' vocabularies were built: with the word in them
+    monkeypatch.setattr(tokenizer, "LEFT_OUT_PATTERN", re.compile("(?!)"))
+    trained = new_model(["Tatoeba is a website .", "the cat sat ."], dict(embed_size=8, hidden_size=16, latent_size=4),
+                        min_freq=1, max_len=8, seed=0)
+    word = trained.tokenizer.never_written
+    assert len(word) == 1 and trained.tokenizer.tokens(word) == ["tatoeba"]
+    with torch.no_grad():
+        trained.model.out_bias[word[0]] += 100.0  # the likeliest word by far
+    samples = generate(trained, torch.zeros(3, 4), strategy=strategy, generator=torch.Generator().manual_seed(0))
+    assert all("tatoeba" not in s.text.lower() for s in samples)

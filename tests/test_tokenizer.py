@@ -61,3 +61,9 @@ def test_save_and_load_give_the_same_ids(tmp_path):
 
 def test_detokenize_attaches_punctuation():
     assert detokenize(["hello", ",", "world", "(", "again", ")", "!"]) == "hello, world (again)!"
+
+
+def test_a_new_vocabulary_leaves_out_the_name_of_the_corpus_source():
+    tok = WordTokenizer.train(CORPUS + ["I log into Tatoeba weekly.", "Tatoeba is a website."] * 5, min_freq=1)
+    assert tok.encode("Tatoeba") == [UNK_ID] and tok.never_written == []
+    assert tok.encode("I log into the website weekly.").count(UNK_ID) == 0  # the rest of those sentences counts

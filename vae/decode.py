@@ -165,7 +165,7 @@ def generate(trained: TrainedModel, z, strategy="sample", temperature=1.0, top_k
     looks for the likeliest sentence (beam_search).
     <unk> stands for every rare word at once, so it is often the likeliest token of a small model;
     it is never chosen unless `allow_unk` (log-probabilities are still the model's own).
-    Nor is <eos> as the first token: an empty sentence is never what anyone asked for."""
+    Nor is <eos> as the first token, nor the corpus source's name (banned_ids)."""
     check_decoding(strategy, temperature, top_k, top_p, beam_width)
     model = trained.model
     max_len = check_whole("max_len", trained.max_len if max_len is None else max_len, 1, MAX_DECODE_LEN)
@@ -189,8 +189,8 @@ def generate(trained: TrainedModel, z, strategy="sample", temperature=1.0, top_k
     # the rows still decoding: a sentence that has ended leaves the batch, so that a batch costs its
     # sentences' own lengths, not its longest one's times its size
     alive = torch.arange(B, device=model.device)
-    banned_first = torch.tensor([EOS_ID] + ([] if allow_unk else [UNK_ID]), device=model.device)
-    banned = banned_first[1:]
+    banned_first = torch.tensor(banned_ids(trained, True, allow_unk), device=model.device)
+    banned = torch.tensor(banned_ids(trained, False, allow_unk), device=model.device)
     for t in range(max_len + 1):
         logits, state = model.decoder_step(inputs, z, state)
         logits = logits.float()
@@ -250,7 +250,7 @@ def beam_search(trained: TrainedModel, z, beam_width, max_len, allow_unk):
             log_probs.fill_(-math.inf)
             log_probs[..., EOS_ID] = keep
         else:
-            log_probs[..., ([EOS_ID] if t == 0 else []) + ([] if allow_unk else [UNK_ID])] = -math.inf
+            log_probs[..., banned_ids(trained, t == 0, allow_unk)] = -math.inf
         log_probs[..., EOS_ID] = torch.where(ended, 0.0, log_probs[..., EOS_ID])
         scores, best = (scores[..., None] + log_probs).flatten(1).topk(K, dim=-1)
         parent, word = best // log_probs.size(-1), best % log_probs.size(-1)
@@ -268,6 +268,13 @@ def beam_search(trained: TrainedModel, z, beam_width, max_len, allow_unk):
         words = trained.tokenizer.tokens(row)
         samples.append(Sample(trained.tokenizer.decode(row), len(words), logprob))
     return samples
+
+
+def banned_ids(trained: TrainedModel, first, allow_unk):
+    """The words decoding never writes: <eos> as the `first` word (an empty sentence is never what
+    anyone asked for), <unk> unless `allow_unk`, and the name of the corpus's source (LEFT_OUT in
+    vae/tokenizer.py)."""
+    return [EOS_ID] * first + [UNK_ID] * (not allow_unk) + trained.tokenizer.never_written
 
 
 def put_rows(state, where, part):

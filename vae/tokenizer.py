@@ -19,6 +19,14 @@ PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SPECIALS = [PAD, UNK, BOS, EOS]
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
 
+# The name of the training corpus's source. Tatoeba holds sentences about the site itself ("I log into
+# Tatoeba weekly."), and a model that learned the word wrote it where nothing called for it (an input
+# of emoji alone read back as "tatoeba you look never full children all."). A new vocabulary leaves
+# these words out, so they read as <unk>, and no model writes them (vae/decode.py bans them as it
+# bans <unk>): the shipped models' vocabularies were built before this list.
+LEFT_OUT = ("tatoeba",)
+LEFT_OUT_PATTERN = re.compile(r"\b(?:" + "|".join(LEFT_OUT) + r")\b", re.IGNORECASE)
+
 # words (with one inner apostrophe, so "don't" stays one word) or single punctuation marks
 WORD_PATTERN = r"<unk>|\w+(?:'\w+)?|[^\w\s]"
 # lone surrogates ("a\ud800b") are not text: Rust's tokenizer refuses them with a TypeError
@@ -40,6 +48,8 @@ class WordTokenizer:
             if tokenizer.token_to_id(token) != expected:
                 raise ValueError(f"tokenizer file does not have {token} at id {expected}")
         self.id_to_word = [tokenizer.id_to_token(i) for i in range(tokenizer.get_vocab_size())]
+        # ids of LEFT_OUT words in a vocabulary built before they were left out
+        self.never_written = [i for i in map(tokenizer.token_to_id, LEFT_OUT) if i is not None]
         self.casing = None if casing is None else checked_casing(tokenizer, casing)
 
     # constructors
@@ -47,7 +57,7 @@ class WordTokenizer:
     @classmethod
     def train(cls, sentences, max_size=10_000, min_freq=2, whitespace_only=False):
         """Build the vocabulary from an iterable of sentences: the `max_size` most frequent words
-        that occur at least `min_freq` times (specials included in the size).
+        that occur at least `min_freq` times (specials included in the size), LEFT_OUT words aside.
         `whitespace_only` keeps text that is already tokenised (e.g. Penn Treebank) as it is.
         Each word's preferred form is learned from the same sentences (vae/casing.py)."""
         tokenizer = Tokenizer(models.WordLevel(unk_token=UNK))
@@ -61,7 +71,7 @@ class WordTokenizer:
         )
         # a literal "<unk>" in the data (Penn Treebank has many) would be counted as a word and
         # shift the special ids, so it is left out of the counts
-        texts = [clean(s).replace(UNK, " ") for s in sentences]  # a list: the casing reads them again
+        texts = [LEFT_OUT_PATTERN.sub(" ", clean(s).replace(UNK, " ")) for s in sentences]  # the casing reads them again
         tokenizer.train_from_iterator(texts, trainer)
         return cls(tokenizer, learn_casing(tokenizer, texts))
 
