@@ -70,8 +70,9 @@ class WordTokenizer:
             vocab_size=max_size, min_frequency=min_freq, special_tokens=SPECIALS, show_progress=False
         )
         # a literal "<unk>" in the data (Penn Treebank has many) would be counted as a word and
-        # shift the special ids, so it is left out of the counts
-        texts = [LEFT_OUT_PATTERN.sub(" ", clean(s).replace(UNK, " ")) for s in sentences]  # the casing reads them again
+        # shift the special ids, so it is left out of the counts, as LEFT_OUT words are (a list: the
+        # casing reads them again)
+        texts = [LEFT_OUT_PATTERN.sub(" ", clean(s).replace(UNK, " ")) for s in sentences]
         tokenizer.train_from_iterator(texts, trainer)
         return cls(tokenizer, learn_casing(tokenizer, texts))
 
