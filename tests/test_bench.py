@@ -3,6 +3,7 @@
 Nothing here is timed; the numbers only have to exist and be positive."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -145,3 +146,23 @@ def test_the_reference_is_timed_only_while_it_trains(tmp_path):
         (ptb / f"ptb.{split}.txt").write_text("a b\na b c d\n")
     result = reference_throughput(tmp_path / "ref", ptb, seconds=60, warmup_batches=5, threads=1)
     assert result["batches"] == 40 - 5 - 1 and result["seconds"] < 5
+
+
+def test_output_layers_trains_both_layers_on_the_same_steps_and_measures_them(tmp_path, monkeypatch, capsys):
+    import random
+
+    from bench import output_layers
+
+    words = [f"w{i}" for i in range(2_500)]  # more than the adaptive softmax's head of 2,000
+    rng = random.Random(0)
+    ptb = tmp_path / "ptb"
+    ptb.mkdir()
+    for split, n in (("train", 600), ("valid", 8)):
+        (ptb / f"ptb.{split}.txt").write_text("\n".join(" ".join(rng.sample(words, 8)) for _ in range(n)))
+    monkeypatch.setattr(output_layers, "PTB_DATA", ptb)
+    out = tmp_path / "result.json"
+    assert output_layers.main(["--data", "ptb", "--steps", "3", "--iw-samples", "2", "--out", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["output_layer"] for r in rows] == ["tied", "adaptive"] and all(r["steps"] == 3 for r in rows)
+    assert all(math.isfinite(r["iw_nll"]) and r["heldout_sentences"] == 8 for r in rows)
+    assert "| adaptive |" in capsys.readouterr().out

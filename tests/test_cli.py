@@ -60,6 +60,16 @@ def test_a_resumed_run_can_change_its_free_bits_and_its_card_says_when(corpus, t
     assert load_model(out).card["objective_changes"] == card["objective_changes"]
 
 
+def test_the_encoder_reads_forward_only_when_asked(corpus, tmp_path):
+    args = ["train", "--corpus", str(corpus), "--embed", "16", "--hidden", "32", "--latent", "4", "--min-freq", "1",
+            "--batch-size", "10", "--steps", "2"]
+    for encoder, two_ways in (("forward", False), ("bidirectional", True)):
+        assert main(args + ["--out", str(tmp_path / encoder), "--encoder", encoder]) == 0
+        trained = load_model(tmp_path / encoder)
+        assert trained.model.config.bidirectional is two_ways
+        assert any(name.endswith("_reverse") for name, _ in trained.model.named_parameters()) is two_ways
+
+
 def test_word_deletion_is_a_training_flag_and_a_resumed_run_can_change_it(corpus, tmp_path):
     out = tmp_path / "model"
     args = ["train", "--corpus", str(corpus), "--out", str(out), "--embed", "16", "--hidden", "32",

@@ -166,6 +166,10 @@ def build_parser():
     p.add_argument("--latent", type=whole(1, 4_096), default=ModelConfig.latent_size)
     p.add_argument("--layers", type=whole(1, 16), default=ModelConfig.num_layers)
     p.add_argument("--rnn", choices=("gru", "lstm"), default=ModelConfig.rnn_type)
+    p.add_argument("--encoder", choices=("bidirectional", "forward"),
+                   default="bidirectional" if ModelConfig.bidirectional else "forward",
+                   help="forward: the encoder reads each sentence one way only, as the reference "
+                        "implementation's default and the Train page's models do (faster)")
     p.add_argument("--output-layer", choices=OUTPUT_LAYERS, default=ModelConfig.output_layer,
                    help="tied: a full softmax over the word vectors; adaptive: Grave et al. 2017's adaptive "
                         "softmax, cheaper to train (a vocabulary of more than "
@@ -284,6 +288,7 @@ def cmd_train(args):
     else:
         model_config = dict(embed_size=args.embed, hidden_size=args.hidden, latent_size=args.latent,
                             num_layers=args.layers, rnn_type=args.rnn, dropout=args.dropout,
+                            bidirectional=args.encoder == "bidirectional",
                             autoencoder=args.mode == "ae", language_model=args.mode == "lm",
                             bag_of_words=args.bag_of_words > 0, output_layer=args.output_layer)
         size = estimated_parameters({**model_config, "vocab_size": args.vocab_size})
