@@ -63,6 +63,9 @@ def main(argv=None):
     parser.add_argument("--spread", type=float,
                         help="this model's default spread on the Sample page (its card's sample_defaults), where "
                              "vae.decode.SAMPLE_DEFAULTS's does not suit it")
+    parser.add_argument("--source", choices=("prior", "mixture"),
+                        help="where this model's Sample page draws codes by default (its card's sample_defaults), "
+                             "where vae.decode.SAMPLE_DEFAULTS's does not suit it")
     parser.add_argument("--beam-width", type=int, choices=range(1, MAX_BEAM_WIDTH + 1), metavar=f"1-{MAX_BEAM_WIDTH}",
                         help="decode this model's samples and the sentences of given codes (read-back, paths, "
                              "walks) with a beam of this width (its card's sample_defaults and code_decoding)")
@@ -86,6 +89,8 @@ def main(argv=None):
         trained.card.pop(key, None)
     if args.spread is not None:
         trained.card["sample_defaults"] = {"spread": args.spread}
+    if args.source is not None:
+        trained.card.setdefault("sample_defaults", {})["source"] = args.source
     if args.beam_width is not None:
         trained.card.setdefault("sample_defaults", {}).update(strategy="beam", beam_width=args.beam_width)
         trained.card["code_decoding"] = {"strategy": "beam", "beam_width": args.beam_width}
