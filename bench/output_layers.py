@@ -19,8 +19,8 @@ import torch
 
 from bench.ptb import DATA as PTB_DATA
 from bench.ptb import read_lines
-from bench.reference import ptb_model
-from bench.training import PTB_BATCH, PTB_MODEL
+from bench.reference import ptb_model, reference_config
+from bench.training import PTB_BATCH
 from vae.data import read_corpus
 from vae.metrics import evaluate
 from vae.objective import ObjectiveConfig
@@ -38,10 +38,11 @@ def build(data, output_layer):
     """(model, training sentences, held-out sentences) for `data` ("ptb" or "tatoeba")."""
     if data == "ptb":
         texts = read_lines(PTB_DATA / "ptb.train.txt")
-        return ptb_model(texts, output_layer, dropout=DROPOUT), texts, read_lines(PTB_DATA / "ptb.valid.txt")
+        model = ptb_model(texts, output_layer=output_layer, dropout=DROPOUT)
+        return model, texts, read_lines(PTB_DATA / "ptb.valid.txt")
     texts = read_corpus(CORPORA / "train.txt.gz").texts
-    model = dict(PTB_MODEL, output_layer=output_layer, bidirectional=False, dropout=DROPOUT)
-    trained = new_model(texts, model, vocab_size=10_000, min_freq=2, seed=0)
+    config = reference_config(output_layer=output_layer, dropout=DROPOUT)
+    trained = new_model(texts, config, vocab_size=10_000, min_freq=2, seed=0)
     return trained, texts, read_corpus(CORPORA / "valid.txt.gz").texts[:HELDOUT]
 
 

@@ -94,17 +94,21 @@ def reference_throughput(reference_dir, ptb_dir=PTB_DATA, seconds=120.0, warmup_
 def project_on_ptb(ceiling_gflops, output_layer="tied", precision="auto", ptb_dir=PTB_DATA, **windows):
     """The project's trainer on the reference's data and configuration (bench.training.throughput)."""
     texts = read_lines(Path(ptb_dir) / "ptb.train.txt")
-    trained = ptb_model(texts, output_layer)
+    trained = ptb_model(texts, output_layer=output_layer)
     return throughput(trained, texts, PTB_BATCH, ObjectiveConfig(), ceiling_gflops, precision=precision, **windows)
 
 
-def ptb_model(texts, output_layer="tied", **model):
-    """A fresh model of the reference's configuration on PTB's sentences `texts`, as the reference reads them."""
+def reference_config(**changes):
+    """The model configuration of the reference comparison, with `changes` (e.g. output_layer, dropout)."""
     # the reference's encoder reads forward only (its -bi is off by default); the project's default reads both ways
-    model = dict(PTB_MODEL, output_layer=output_layer, bidirectional=False, **model)
+    return {**PTB_MODEL, "bidirectional": False, **changes}
+
+
+def ptb_model(texts, **changes):
+    """A fresh model of reference_config(**changes) on PTB's sentences `texts`, as the reference reads them."""
     # MAX_LEN - 1 words and <eos>: the reference's 60 tokens (<sos> and 59 words, or 59 words and <eos>)
-    return new_model(texts, model, vocab_size=PTB_VOCAB, min_freq=1, max_len=MAX_LEN - 1, whitespace_only=True,
-                     seed=0)
+    return new_model(texts, reference_config(**changes), vocab_size=PTB_VOCAB, min_freq=1, max_len=MAX_LEN - 1,
+                     whitespace_only=True, seed=0)
 
 
 def compare(reference_dir, ceiling_gflops, seconds=120.0, ptb_dir=PTB_DATA, **windows):

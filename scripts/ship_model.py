@@ -87,13 +87,13 @@ def main(argv=None):
     trained = load_model(out)  # fp32 parameters holding the dequantized int8 values: what users load
     for key in ("sample_defaults", "code_decoding"):
         trained.card.pop(key, None)
-    if args.spread is not None:
-        trained.card["sample_defaults"] = {"spread": args.spread}
-    if args.source is not None:
-        trained.card.setdefault("sample_defaults", {})["source"] = args.source
+    sample_defaults = {"spread": args.spread, "source": args.source}
     if args.beam_width is not None:
-        trained.card.setdefault("sample_defaults", {}).update(strategy="beam", beam_width=args.beam_width)
+        sample_defaults.update(strategy="beam", beam_width=args.beam_width)
         trained.card["code_decoding"] = {"strategy": "beam", "beam_width": args.beam_width}
+    sample_defaults = {key: value for key, value in sample_defaults.items() if value is not None}
+    if sample_defaults:
+        trained.card["sample_defaults"] = sample_defaults
     test = read_corpus(CORPORA / "test.txt.gz").texts
     train = read_corpus(CORPORA / "train.txt.gz").texts
 

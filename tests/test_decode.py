@@ -367,3 +367,4 @@ def test_a_vocabulary_built_before_source_names_were_left_out_never_writes_them(
         trained.model.out_bias[word[0]] += 100.0  # the likeliest word by far
     samples = generate(trained, torch.zeros(3, 4), strategy=strategy, generator=torch.Generator().manual_seed(0))
     assert all("tatoeba" not in s.text.lower() for s in samples)
+    assert all(s.text for s in samples)  # nor <pad> or <bos>, which an untrained model may prefer next

@@ -12,7 +12,7 @@ import torch
 from .data import sorted_batches, to_batch
 from .density import sample_density
 from .model import TrainedModel
-from .tokenizer import BOS_ID, EOS_ID, UNK_ID
+from .tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 STRATEGIES = ("greedy", "sample", "top-k", "top-p", "beam")
 BEAM_WIDTH = 5  # beginnings kept per code by beam search
@@ -189,8 +189,8 @@ def generate(trained: TrainedModel, z, strategy="sample", temperature=1.0, top_k
     # the rows still decoding: a sentence that has ended leaves the batch, so that a batch costs its
     # sentences' own lengths, not its longest one's times its size
     alive = torch.arange(B, device=model.device)
-    banned_first = torch.tensor(banned_ids(trained, True, allow_unk), device=model.device)
-    banned = torch.tensor(banned_ids(trained, False, allow_unk), device=model.device)
+    banned_first = torch.tensor(banned_ids(trained, True, allow_unk), dtype=torch.long, device=model.device)
+    banned = torch.tensor(banned_ids(trained, False, allow_unk), dtype=torch.long, device=model.device)
     for t in range(max_len + 1):
         logits, state = model.decoder_step(inputs, z, state)
         logits = logits.float()
@@ -271,10 +271,11 @@ def beam_search(trained: TrainedModel, z, beam_width, max_len, allow_unk):
 
 
 def banned_ids(trained: TrainedModel, first, allow_unk):
-    """The words decoding never writes: <eos> as the `first` word (an empty sentence is never what
-    anyone asked for), <unk> unless `allow_unk`, and the name of the corpus's source (LEFT_OUT in
-    vae/tokenizer.py)."""
-    return [EOS_ID] * first + [UNK_ID] * (not allow_unk) + trained.tokenizer.never_written
+    """The words decoding never writes: <pad> and <bos> (a sentence's text leaves them out, so a model
+    that wrote only them would write an empty sentence), <eos> as the `first` word (an empty sentence is
+    never what anyone asked for), <unk> unless `allow_unk`, and the name of the corpus's source
+    (LEFT_OUT in vae/tokenizer.py)."""
+    return [PAD_ID, BOS_ID] + [EOS_ID] * first + [UNK_ID] * (not allow_unk) + trained.tokenizer.never_written
 
 
 def put_rows(state, where, part):

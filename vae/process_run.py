@@ -392,14 +392,15 @@ def spare_main(fd: int):
 
 
 def start_child(arguments, child_end, **popen):
-    """`python -m vae.process_run *arguments`, handed the socket `child_end`, at a low priority from its
-    first instruction. The parent sets it: a child that set its own did so only after importing torch,
-    which took over 3 s on a busy machine, while the pages waited for the CPU."""
+    """`python -m vae.process_run *arguments`, handed the socket `child_end`, its priority lowered right
+    after it starts, before its imports. The parent lowers it: a child that lowered its own did so only
+    after importing torch, which took over 3 s on a busy machine, while the pages waited for the CPU.
+    (Linux sets these per thread; the child has no other thread yet, and those it starts inherit them.)"""
     process = subprocess.Popen([sys.executable, "-m", "vae.process_run", *arguments], pass_fds=[child_end.fileno()],
                                stdin=subprocess.DEVNULL, cwd=ROOT, **popen)
     try:  # the whole process (its threads inherit it): the server's threads get the CPU first
         os.setpriority(os.PRIO_PROCESS, process.pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + NICENESS))
-    except OSError:  # it has ended already
+    except (AttributeError, OSError):  # it has ended already, or no such call here
         pass
     try:
         # Linux's SCHED_IDLE: it runs only on a core that nothing else wants. A niceness of 19 still takes
