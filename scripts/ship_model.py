@@ -87,13 +87,7 @@ def main(argv=None):
     trained = load_model(out)  # fp32 parameters holding the dequantized int8 values: what users load
     for key in ("sample_defaults", "code_decoding"):
         trained.card.pop(key, None)
-    sample_defaults = {"spread": args.spread, "source": args.source}
-    if args.beam_width is not None:
-        sample_defaults.update(strategy="beam", beam_width=args.beam_width)
-        trained.card["code_decoding"] = {"strategy": "beam", "beam_width": args.beam_width}
-    sample_defaults = {key: value for key, value in sample_defaults.items() if value is not None}
-    if sample_defaults:
-        trained.card["sample_defaults"] = sample_defaults
+    trained.card.update(decoding_card(args.spread, args.source, args.beam_width))
     test = read_corpus(CORPORA / "test.txt.gz").texts
     train = read_corpus(CORPORA / "train.txt.gz").texts
 
@@ -151,6 +145,20 @@ def main(argv=None):
     if not args.skip_maps:
         precompute_maps.main(["--model", str(out)])
     model_card.main(["--model", str(out)])  # README.md, from the card just written
+
+
+def decoding_card(spread=None, source=None, beam_width=None):
+    """The card's fields for how this model decodes, from ship_model's flags: "sample_defaults" (the Sample
+    page's and the CLI's defaults, vae.decode.default_sample_settings) and "code_decoding" (the sentence
+    of a given code, vae.decode.code_decoding); a flag not given leaves the library's default."""
+    sample_defaults = {key: value for key, value in (("spread", spread), ("source", source)) if value is not None}
+    fields = {}
+    if beam_width is not None:
+        sample_defaults.update(strategy="beam", beam_width=beam_width)
+        fields["code_decoding"] = {"strategy": "beam", "beam_width": beam_width}
+    if sample_defaults:
+        fields["sample_defaults"] = sample_defaults
+    return fields
 
 
 def shipped_name(card):
