@@ -43,10 +43,13 @@ def test_a_memorising_model_reads_every_sentence_back_in_its_length_bucket(tiny_
 
 
 def test_whole_set_mutual_information_is_not_capped_at_log_64():
-    mu = torch.randn(512, 8) * 5  # well separated posteriors
+    # seeded, not torch's global generator: the estimate's Monte Carlo noise (sd about 0.09 nats here)
+    # then does not depend on which tests ran before on the same worker
+    mu = torch.randn(512, 8, generator=torch.Generator().manual_seed(0)) * 5  # well separated posteriors
     logvar = torch.full_like(mu, -4.0)
-    assert mutual_information(mu, logvar) > math.log(64) + 1  # a batch of 64 could not say more than 4.16
-    assert mutual_information(mu, logvar) <= math.log(512) + 0.2  # log N, give or take Monte Carlo noise
+    estimate = mutual_information(mu, logvar, generator=torch.Generator().manual_seed(1))
+    assert estimate > math.log(64) + 1  # a batch of 64 could not say more than 4.16
+    assert estimate <= math.log(512) + 0.3  # log N, give or take Monte Carlo noise
 
 
 def test_the_upper_bound_is_above_the_estimate_and_near_zero_without_information():
