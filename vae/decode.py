@@ -202,9 +202,7 @@ def generate(trained: TrainedModel, z, strategy="sample", temperature=1.0, top_k
         else:
             # banned words are filled in place: these logits are this step's own, and a copy of a
             # (B, V) tensor per step costs as much as the step's small matmuls
-            ban = banned_first if t == 0 else banned
-            if len(ban):
-                logits.index_fill_(1, ban, -math.inf)
+            logits.index_fill_(1, banned_first if t == 0 else banned, -math.inf)
             inputs = pick_next(logits, strategy, temperature, top_k, top_p, generator)
         logprob[alive] += log_probs.gather(1, inputs[:, None])[:, 0]
         out[alive, t] = inputs
@@ -236,6 +234,7 @@ def beam_search(trained: TrainedModel, z, beam_width, max_len, allow_unk):
     tokens = torch.empty(B, K, 0, dtype=torch.long, device=z.device)
     ended = torch.zeros(B, K, dtype=torch.bool, device=z.device)
     lengths = torch.zeros(B, K, device=z.device)  # tokens, <eos> included
+    banned_first, banned = banned_ids(trained, True, allow_unk), banned_ids(trained, False, allow_unk)
     for t in range(max_len + 1):
         # only the beginnings still being written: the vocabulary projection of 50 rows was 70% of a
         # beam's time, and an ended sentence needs none (its one continuation is itself, at no cost)
@@ -250,7 +249,7 @@ def beam_search(trained: TrainedModel, z, beam_width, max_len, allow_unk):
             log_probs.fill_(-math.inf)
             log_probs[..., EOS_ID] = keep
         else:
-            log_probs[..., banned_ids(trained, t == 0, allow_unk)] = -math.inf
+            log_probs[..., banned_first if t == 0 else banned] = -math.inf
         log_probs[..., EOS_ID] = torch.where(ended, 0.0, log_probs[..., EOS_ID])
         scores, best = (scores[..., None] + log_probs).flatten(1).topk(K, dim=-1)
         parent, word = best // log_probs.size(-1), best % log_probs.size(-1)
