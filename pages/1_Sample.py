@@ -75,21 +75,29 @@ with controls:
                                     "below 1 it sharpens the distribution (safer, more repetitive sentences), "
                                     "above 1 it flattens it (more surprising ones). Greedy and beam decoding "
                                     "ignore it.")
-    top_k = top_p = beam_width = None
+    top_k = top_p = beam_width = posterior_weight = None
     if strategy == "beam":
-        beam_width = st.slider("Beam width (beginnings kept at every step)", 1, MAX_BEAM_WIDTH, defaults["beam_width"],
-                               **common.in_url("beam_width"))
+        left, right = st.columns(2)
+        beam_width = left.slider("Beam width (beginnings kept at every step)", 1, MAX_BEAM_WIDTH,
+                                 defaults["beam_width"], **common.in_url("beam_width"))
+        posterior_weight = right.slider(
+            "Weight of the sentence's own code", 0.0, 0.3, min(defaults["posterior_weight"], 0.3), 0.01,
+            **common.in_url("posterior_weight"),
+            help="The beam ends with a few whole sentences. At 0 it writes the likeliest, log p(x|z), which is "
+                 "often a sentence the decoder saw in training. Above 0 it adds this weight times log q(z|x), "
+                 "how near z each sentence's own code lies, so it prefers the sentence that belongs at z.")
     if strategy == "top-k":
         top_k = st.slider("k (words to choose from)", 1, 100, 20, **common.in_url("top_k"))
     if strategy == "top-p":
         top_p = st.slider("p (probability mass to choose from)", 0.05, 1.0, 0.9, 0.05, **common.in_url("top_p"))
 
 decoding = dict(strategy=strategy, temperature=temperature, top_k=top_k or 20, top_p=top_p or 0.9,
-                beam_width=beam_width or defaults["beam_width"])
+                beam_width=beam_width or defaults["beam_width"],
+                posterior_weight=defaults["posterior_weight"] if posterior_weight is None else posterior_weight)
 with results:
     # Heading and a placeholder first: each rerun replaces the last run's sentences at once, so a slider
     # moved by the keyboard (a rerun per arrow press) never shows sentences of an older value under it.
-    settings = {"greedy": strategy, "beam": f"beam of {beam_width}"}.get(
+    settings = {"greedy": strategy, "beam": f"beam of {beam_width}, code weight {posterior_weight or 0:.2f}"}.get(
         strategy, f"{strategy}, temperature {temperature:.2f}")
     settings += f", spread {spread:.2f}"
     st.subheader(f"{count} sentences, seed {common.seed()} · {settings}")

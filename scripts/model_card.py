@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from anywhere
 
+from vae.decode import describe_decoding, read_back_decoding  # noqa: E402
 from vae.paths import ROOT, SHIPPED_MODEL  # noqa: E402
 from vae.report import BARS, WALK_KINDS  # noqa: E402
 
@@ -422,6 +423,10 @@ def bar_figure(name, value):
     return fig(value, 1 if "bleu" in name or "gap" in name else 2)
 
 
+def read_back_how(card):
+    return describe_decoding(read_back_decoding(card))
+
+
 def bars(card):
     values, met = card.get("bars"), card.get("bars_met")
     if not isinstance(values, dict):
@@ -433,8 +438,8 @@ def bars(card):
         ok = met.get(name) if isinstance(met, dict) else None
         rows.append([BAR_NAMES.get(name, name), target, bar_figure(name, value),
                      None if ok is None else ("yes" if ok else "**no**")])
-    return ("**The bars it was shipped against** (greedy decoding of the posterior mean, `<unk>` never written, "
-            "as the app decodes):\n\n" + table(["bar", "target", "measured", "met?"], rows))
+    return (f"**The bars it was shipped against** (the posterior mean decoded {read_back_how(card)}, `<unk>` never "
+            "written, as the app reads a sentence back):\n\n" + table(["bar", "target", "measured", "met?"], rows))
 
 
 def likelihood(card):
@@ -628,8 +633,8 @@ def evaluation(card):
     parts = [likelihood(card), bars(card)]
     rows = by_length_rows(recon, part(m, "reconstruction_unk_allowed"))
     if rows:
-        parts.append("**Read-back by length** on the test split (greedy decoding of the posterior mean; the last "
-                     "column allows `<unk>`):\n\n"
+        parts.append(f"**Read-back by length** on the test split (the posterior mean decoded {read_back_how(card)}; "
+                     "the last column allows `<unk>`):\n\n"
                      + table(["length", "sentences", "exact", "token accuracy", "BLEU", "exact, `<unk>` allowed"],
                              rows))
     rows = by_length_rows(everyday)

@@ -69,6 +69,13 @@ def main(argv=None):
     parser.add_argument("--beam-width", type=int, choices=range(1, MAX_BEAM_WIDTH + 1), metavar=f"1-{MAX_BEAM_WIDTH}",
                         help="decode this model's samples and the sentences of given codes (read-back, paths, "
                              "walks) with a beam of this width (its card's sample_defaults and code_decoding)")
+    parser.add_argument("--read-back-beam", type=int, choices=range(1, MAX_BEAM_WIDTH + 1),
+                        metavar=f"1-{MAX_BEAM_WIDTH}",
+                        help="read a typed sentence back with a beam of this width (its card's read_back_decoding; "
+                             "without it, as --beam-width says)")
+    parser.add_argument("--read-back-weight", type=float, default=0.0,
+                        help="with --read-back-beam: the beam chooses among its sentences by log p(x|z) per word "
+                             "plus this weight times log q(z|x) (vae.decode.beam_search)")
     parser.add_argument("--name", help="what the sidebar calls this model when a second one ships beside it")
     parser.add_argument("--summary", help="what this model is for, in a line: the sidebar shows it when a second "
                                           "model ships beside it")
@@ -85,9 +92,12 @@ def main(argv=None):
         learn_casing.main(["--model", str(out)])
     store_weights_in_int8(out)
     trained = load_model(out)  # fp32 parameters holding the dequantized int8 values: what users load
-    for key in ("sample_defaults", "code_decoding"):
+    for key in ("sample_defaults", "code_decoding", "read_back_decoding"):
         trained.card.pop(key, None)
-    trained.card.update(decoding_card(args.spread, args.source, args.beam_width))
+    if args.read_back_weight and args.read_back_beam is None:
+        parser.error("--read-back-weight weighs a beam's choice: give --read-back-beam too")
+    trained.card.update(decoding_card(args.spread, args.source, args.beam_width, args.read_back_beam,
+                                      args.read_back_weight))
     test = read_corpus(CORPORA / "test.txt.gz").texts
     train = read_corpus(CORPORA / "train.txt.gz").texts
 
@@ -147,15 +157,19 @@ def main(argv=None):
     model_card.main(["--model", str(out)])  # README.md, from the card just written
 
 
-def decoding_card(spread=None, source=None, beam_width=None):
+def decoding_card(spread=None, source=None, beam_width=None, read_back_beam=None, read_back_weight=0.0):
     """The card's fields for how this model decodes, from ship_model's flags: "sample_defaults" (the Sample
-    page's and the CLI's defaults, vae.decode.default_sample_settings) and "code_decoding" (the sentence
-    of a given code, vae.decode.code_decoding); a flag not given leaves the library's default."""
+    page's and the CLI's defaults, vae.decode.default_sample_settings), "code_decoding" (the sentence
+    of a given code, vae.decode.code_decoding) and "read_back_decoding" (a typed sentence's own code,
+    vae.decode.read_back_decoding); a flag not given leaves the library's default."""
     sample_defaults = {key: value for key, value in (("spread", spread), ("source", source)) if value is not None}
     fields = {}
     if beam_width is not None:
         sample_defaults.update(strategy="beam", beam_width=beam_width)
         fields["code_decoding"] = {"strategy": "beam", "beam_width": beam_width}
+    if read_back_beam is not None:
+        fields["read_back_decoding"] = {"strategy": "beam", "beam_width": read_back_beam,
+                                        "posterior_weight": read_back_weight}
     if sample_defaults:
         fields["sample_defaults"] = sample_defaults
     return fields

@@ -186,6 +186,15 @@ def test_beam_search_has_its_width_and_no_temperature(open_page):
     assert sentences(no_exception(at)) == sentences(greedy)  # a beam of one is greedy decoding
 
 
+def test_the_beam_can_weigh_how_well_each_sentence_encodes_back_to_its_code(open_page):
+    plain = no_exception(open_page("pages/1_Sample.py", seed="5", strategy="beam", beam_width="6", samples="12"))
+    assert plain.slider(key="posterior_weight").value == 0.0
+    weighed = no_exception(open_page("pages/1_Sample.py", seed="5", strategy="beam", beam_width="6", samples="12",
+                                     posterior_weight="0.3"))
+    assert weighed.slider(key="posterior_weight").value == 0.3 and "code weight 0.30" in weighed.subheader[0].value
+    assert sentences(weighed) != sentences(plain)  # the same codes, another choice among the beam's sentences
+
+
 def test_sampling_near_a_sentence_with_no_spread_decodes_that_sentence(open_page):
     at = no_exception(open_page("pages/1_Sample.py", source="near a sentence", near=SENTENCES[0],
                                 spread="0.0", strategy="greedy", samples="3"))

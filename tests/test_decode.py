@@ -103,8 +103,9 @@ def test_traverse_moves_the_code_along_one_dimension_only(tiny_trained, monkeypa
     real_generate = vae.decode.generate
     monkeypatch.setattr(vae.decode, "generate", lambda t, z, **kw: codes.append(z) or real_generate(t, z, **kw))
     traverse(trained, SENTENCES[3], [1, 6], steps=3)
-    z = torch.cat(codes).view(2, 3, -1)  # (dims, steps, latent)
+    z = codes[0].view(2, 3, -1)  # (dims, steps, latent); then mu alone, read back for t = 0
     mu = vae.decode.encode_texts(trained, [SENTENCES[3]])[0]
+    torch.testing.assert_close(codes[1], mu[None])
     offsets = torch.tensor([[-3.0], [0.0], [3.0]])
     axis = torch.eye(len(mu))
     torch.testing.assert_close(z[0], mu + offsets * axis[1])  # every other coordinate stays at mu
@@ -227,6 +228,8 @@ BAD_CALLS = {  # the issue's cases: each must end in InputError, not a torch err
     "unknown strategy": lambda t: sample_prior(t, 2, strategy="bogus"),
     "beam width zero": lambda t: sample_prior(t, 2, strategy="beam", beam_width=0),
     "beam width past the most": lambda t: sample_prior(t, 2, strategy="beam", beam_width=1_000),
+    "negative posterior weight": lambda t: sample_prior(t, 2, strategy="beam", posterior_weight=-0.1),
+    "posterior weight NaN": lambda t: sample_prior(t, 2, strategy="beam", posterior_weight=math.nan),
     "a number for a sentence": lambda t: sentence_ids(t, 5),
     "a string for a list": lambda t: reconstruct(t, "the cat"),
     "negative max_len": lambda t: sample_prior(t, 2, max_len=-1),
@@ -299,6 +302,35 @@ def test_a_card_that_names_beam_search_decodes_every_given_code_with_it(tiny_tra
     assert seen[0]["strategy"] == "greedy"
     for bad in ({"strategy": "beam", "beam_width": 0}, {"strategy": "sample"}, "beam", None):
         assert code_decoding({"code_decoding": bad}) == {"strategy": "greedy"}
+    # a bad weight alone falls back to the plain beam
+    for bad_weight in (-1, True, "0.1", math.nan, 100.0):
+        beam = {"strategy": "beam", "beam_width": 3, "posterior_weight": bad_weight}
+        assert code_decoding({"code_decoding": beam}) == {"strategy": "beam", "beam_width": 3, "posterior_weight": 0.0}
+
+
+def test_a_typed_sentences_own_code_is_read_back_as_the_card_says_and_the_rest_as_code_decoding(tiny_trained):
+    """read_back_decoding serves reading back, the two ends of a path and the middle of a walk (t = 0):
+    all of them the sentence's own code, so the pages show one read-back for it. Every other code of a
+    path or a walk follows code_decoding."""
+    import dataclasses
+
+    from vae.decode import read_back_decoding
+
+    trained, _ = tiny_trained
+    beam = {"strategy": "beam", "beam_width": 6}
+    weighed = dataclasses.replace(trained, card={**trained.card, "code_decoding": beam,
+                                                 "read_back_decoding": {**beam, "posterior_weight": 10.0}})
+    assert read_back_decoding(weighed.card) == {**beam, "posterior_weight": 10.0}
+    assert read_back_decoding(trained.card) == {"strategy": "greedy"}  # none: as code_decoding
+    a, b = SENTENCES[0], SENTENCES[3]
+    own = [s.text for s in reconstruct(weighed, [a, b])]
+    assert own == [s.text for s in reconstruct(trained, [a, b], strategy="beam", beam_width=6, posterior_weight=10.0)]
+    path = interpolate(weighed, a, b, 5)
+    assert [path[0].text, path[-1].text] == own
+    plain_path = interpolate(weighed, a, b, 5, posterior_weight=0.0)  # the caller's own weight wins everywhere
+    assert [s.text for s in path[1:-1]] == [s.text for s in plain_path[1:-1]]
+    walk = traverse(weighed, a, [0, 1], 5)
+    assert all(row[2].text == own[0] for row in walk)  # t = 0 in the middle of five steps
 
 
 def test_the_pages_say_how_a_model_decodes_a_code():
@@ -307,6 +339,8 @@ def test_the_pages_say_how_a_model_decodes_a_code():
     beam = {"code_decoding": {"strategy": "beam", "beam_width": 5}}
     assert decoded_how(beam) == "with a beam of 5" and decoded_how({}) == "greedily"
     assert "likeliest word" in decoded_how({}, explain=True) and "whole sentence" in decoded_how(beam, explain=True)
+    weighed = {"code_decoding": {"strategy": "beam", "beam_width": 5, "posterior_weight": 0.03}}
+    assert "its own code near it" in decoded_how(weighed, explain=True)
 
 
 def test_beam_search_keeps_an_lstms_pair_of_states_row_for_row():
@@ -368,3 +402,31 @@ def test_a_vocabulary_built_before_source_names_were_left_out_never_writes_them(
     samples = generate(trained, torch.zeros(3, 4), strategy=strategy, generator=torch.Generator().manual_seed(0))
     assert all("tatoeba" not in s.text.lower() for s in samples)
     assert all(s.text for s in samples)  # nor <pad> or <bos>, which an untrained model may prefer next
+
+
+def own_code_fit(trained, z, samples):
+    """log q(z|x) of each code under the posterior of the sentence written for it."""
+    from vae.decode import encode_ids
+    from vae.model import gaussian_log_density
+
+    mu, logvar = encode_ids(trained, [trained.tokenizer.encode(s.text) for s in samples])
+    return gaussian_log_density(z, mu, logvar)
+
+
+def test_a_posterior_weight_makes_the_beam_keep_a_sentence_whose_own_code_fits_better(tiny_trained):
+    """Among the beam's ended sentences the weighed choice trades log p(x|z) per word for log q(z|x):
+    with a large weight, each code's sentence fits it at least as well as the plain beam's, and the
+    likelihood per word it gives up is the price (never the other way round)."""
+    trained, _ = tiny_trained
+    z = 2.0 * torch.randn(40, trained.model.config.latent_size, generator=torch.Generator().manual_seed(11))
+    plain = generate(trained, z, strategy="beam", beam_width=6)
+    assert [s.text for s in generate(trained, z, strategy="beam", beam_width=6, posterior_weight=0.0)] == \
+        [s.text for s in plain]
+    weighed = generate(trained, z, strategy="beam", beam_width=6, posterior_weight=10.0)
+    fit_plain, fit_weighed = own_code_fit(trained, z, plain), own_code_fit(trained, z, weighed)
+    changed = [i for i, (a, b) in enumerate(zip(plain, weighed)) if a.text != b.text]
+    assert changed, "the weight changed no choice: the test would show nothing"
+    for i in changed:
+        assert fit_weighed[i] > fit_plain[i] - 1e-4
+        per_word = [s.logprob / (s.num_words + 1) for s in (plain[i], weighed[i])]  # + 1: <eos>
+        assert per_word[1] <= per_word[0] + 1e-4

@@ -3,7 +3,7 @@
 import copy
 
 from scripts.ship_model import decoding_card
-from vae.decode import SAMPLE_DEFAULTS, code_decoding, default_sample_settings
+from vae.decode import SAMPLE_DEFAULTS, code_decoding, default_sample_settings, read_back_decoding
 
 
 def test_the_decoding_flags_become_the_models_sample_defaults_and_code_decoding(tiny_trained):
@@ -11,7 +11,11 @@ def test_the_decoding_flags_become_the_models_sample_defaults_and_code_decoding(
     trained.card = {**trained.card, **decoding_card(spread=2.0, source="prior", beam_width=5)}
     assert default_sample_settings(trained) == {**SAMPLE_DEFAULTS, "spread": 2.0, "source": "prior",
                                                 "strategy": "beam", "beam_width": 5}
-    assert code_decoding(trained.card) == {"strategy": "beam", "beam_width": 5}
+    assert code_decoding(trained.card) == {"strategy": "beam", "beam_width": 5, "posterior_weight": 0.0}
+    assert read_back_decoding(trained.card) == code_decoding(trained.card)  # no read-back flags: as code_decoding
+    trained.card = {**trained.card, **decoding_card(read_back_beam=4, read_back_weight=0.03)}
+    assert read_back_decoding(trained.card) == {"strategy": "beam", "beam_width": 4, "posterior_weight": 0.03}
+    assert code_decoding(trained.card) == {"strategy": "beam", "beam_width": 5, "posterior_weight": 0.0}  # unchanged
 
 
 def test_flags_not_given_leave_the_librarys_defaults():

@@ -186,9 +186,8 @@ def reconstruction(metrics, card):
                      "exact match": scores.get("exact_match"), "token accuracy": scores.get("token_accuracy"),
                      "BLEU": scores.get("bleu"),
                      "exact match, <unk> allowed": ((unk.get("by_length") or {}).get(bucket) or {}).get("exact_match")})
-    st.markdown(f"**Reading sentences back** (decoded {common.decoded_how(card)} from the posterior mean, as the "
-                "app does; "
-                "`<unk>` is never written, the last column allows it):")
+    st.markdown(f"**Reading sentences back** (decoded {common.decoded_how(card, read_back=True)} from the posterior "
+                "mean, as the app does; `<unk>` is never written, the last column allows it):")
     st.dataframe(pd.DataFrame(rows).style.format(
         {"exact match": "{:.1%}", "token accuracy": "{:.1%}", "BLEU": "{:.1f}", "exact match, <unk> allowed": "{:.1%}"},
         na_rep="n/a"), hide_index=True)

@@ -12,7 +12,7 @@ import streamlit as st
 import torch
 
 from vae.checkpoint import CheckpointError, load_model
-from vae.decode import code_decoding
+from vae.decode import code_decoding, describe_decoding, read_back_decoding
 from vae.latent_map import weights_fingerprint
 from vae.model import TrainedModel
 from vae.paths import default_model, model_name, shipped_models
@@ -219,14 +219,11 @@ def next_seed():
 # how a code becomes a sentence
 
 
-def decoded_how(card, explain=False) -> str:
-    """How the app writes the sentence of a given code for this model, for a caption: "greedily" or
-    "with a beam of 5" (vae.decode.code_decoding), and what that means when `explain`."""
-    decoding = code_decoding(card)
-    if decoding["strategy"] == "beam":
-        return f"with a beam of {decoding['beam_width']}" + (
-            " (the likeliest whole sentence a beam search finds)" if explain else "")
-    return "greedily" + (" (the likeliest word at every step)" if explain else "")
+def decoded_how(card, explain=False, read_back=False) -> str:
+    """How the app writes the sentence of a given code for this model (vae.decode.code_decoding), or
+    of a typed sentence's own code when `read_back` (read_back_decoding), for a caption: "greedily",
+    "with a beam of 5", ...; what that means when `explain`."""
+    return describe_decoding(read_back_decoding(card) if read_back else code_decoding(card), explain)
 
 
 # state in the URL

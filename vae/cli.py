@@ -21,6 +21,7 @@ from .compression import compression
 from .data import CorpusError, read_corpus, safe_cell
 from .decode import (
     MAX_BEAM_WIDTH,
+    MAX_POSTERIOR_WEIGHT,
     MAX_SAMPLES,
     MAX_SEED,
     MAX_STEPS,
@@ -208,6 +209,9 @@ def build_parser():
     decoding.add_argument("--top-p", type=real(0, 1, low_open=True), default=0.9)
     decoding.add_argument("--beam-width", type=whole(1, MAX_BEAM_WIDTH),
                           help="beginnings kept at every step (--strategy beam; default: the model's own)")
+    decoding.add_argument("--posterior-weight", type=real(0, MAX_POSTERIOR_WEIGHT),
+                          help="weight of log q(z|x) when a beam chooses among its sentences: prefer one whose own "
+                               "code lies near z (--strategy beam; default: the model's own)")
 
     model = argparse.ArgumentParser(add_help=False)
     model.add_argument("--model", default=None,
@@ -364,7 +368,7 @@ def cmd_sample(args):
     trained = load_model(args.model, args.device)
     defaults = default_sample_settings(trained)
     decoding = {key: defaults[key] if getattr(args, key) is None else getattr(args, key)
-                for key in ("strategy", "temperature", "beam_width")}
+                for key in ("strategy", "temperature", "beam_width", "posterior_weight")}
     decoding.update(top_k=args.top_k, top_p=args.top_p)
     if args.near is not None:  # --near "" is an error, not a silent draw from the prior
         spread = 1.0 if args.spread is None else args.spread

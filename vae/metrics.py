@@ -23,9 +23,9 @@ from .decode import (
     InputError,
     check_texts,
     check_whole,
-    decode_codes,
     encode_ids,
     encode_texts,
+    read_back,
     sample_prior,
 )
 from .density import log_density
@@ -187,13 +187,13 @@ def num_words(tokens):
 @torch.inference_mode()
 def reconstructions(trained: TrainedModel, texts, allow_unk=False, batch_size=256):
     """[(input tokens, tokens read back)] from each posterior mean, decoded as the app decodes it
-    (decode.code_decoding; with allow_unk=False <unk> is never chosen, as in the app)."""
+    (decode.read_back_decoding; with allow_unk=False <unk> is never chosen, as in the app)."""
     tokenizer = trained.tokenizer
     pairs = []
     for start in range(0, len(texts), batch_size):
         chunk = texts[start : start + batch_size]
         mu = encode_texts(trained, chunk)
-        for text, sample in zip(chunk, decode_codes(trained, mu, allow_unk=allow_unk)):
+        for text, sample in zip(chunk, read_back(trained, mu, allow_unk=allow_unk)):
             pairs.append((tokenizer.tokens(tokenizer.encode(text, trained.max_len)),
                           tokenizer.tokens(tokenizer.encode(sample.text))))
     return pairs
