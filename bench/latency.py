@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vae.decode import encode_texts, interpolate, sample_prior
+from vae.decode import encode_texts, interpolate, reconstruct, sample_prior
 from vae.paths import ROOT
 from vae.projection import project
 from vae.train import new_model
@@ -62,7 +62,8 @@ def sentence_pairs(texts):
 
 
 def decoding_runs(trained, texts, repeats, strategy):
-    """sample 10 sentences from the prior (a new seed each run) and a 10-step interpolation."""
+    """sample 10 sentences from the prior (a new seed each run), a 10-step interpolation, and one
+    sentence read back."""
     seeds = itertools.count()
     pairs = sentence_pairs(texts)
     lengths = []
@@ -74,7 +75,11 @@ def decoding_runs(trained, texts, repeats, strategy):
     def walk():
         interpolate(trained, *next(pairs), steps=10)
 
-    result = {"sample_10": time_runs(sample, repeats), "interpolate_10": time_runs(walk, repeats)}
+    def read_back():  # the try-it box: one typed sentence read back as the model's card says
+        reconstruct(trained, [next(pairs)[0]])
+
+    result = {"sample_10": time_runs(sample, repeats), "interpolate_10": time_runs(walk, repeats),
+              "read_back_1": time_runs(read_back, repeats)}
     result["sample_10"]["decode_steps_median"] = float(np.median(lengths))
     return result
 

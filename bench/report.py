@@ -113,6 +113,8 @@ def rows(r, judge=True):
         note=p95(lat["sample_10"]))
     add("interpolate, 10 steps", ms(lat["interpolate_10"]), "ms", "{:,.1f}", (AT_MOST, 40, "speed bar"),
         note=p95(lat["interpolate_10"]))
+    add("read one sentence back (the try-it box)", ms(lat["read_back_1"]), "ms", "{:,.1f}",
+        note=p95(lat["read_back_1"]))
     enc = lat["encode"]
     add(f"encode {enc['sentences']:,} sentences", enc["sentences_per_s"], "sentences/s", "{:,.0f}",
         (AT_LEAST, 10_000, ""), note=f"(median {ms(enc):,.0f} ms, " + p95(enc)[1:])

@@ -45,7 +45,7 @@ def test_quick_run_measures_training_in_both_configurations(quick_results):
 
 def test_quick_run_measures_every_interactive_latency(quick_results):
     latency = quick_results["latency"]
-    for name in ("sample_10", "interpolate_10", "encode", "pca"):
+    for name in ("sample_10", "interpolate_10", "read_back_1", "encode", "pca"):
         positive(latency[name], "median_s", "p95_s", "runs")
     positive(latency, "encode.sentences_per_s")
     assert "umap_skipped" in latency  # ~15 s of numba compilation has no place in --quick

@@ -251,7 +251,8 @@ def beam_search(trained: TrainedModel, z, beam_width, max_len, allow_unk, poster
     for t in range(max_len + 1):
         # only the beginnings still being written: the vocabulary projection of 50 rows was 70% of a
         # beam's time, and an ended sentence needs none (its one continuation is itself, at no cost)
-        live = (~ended).flatten().nonzero()[:, 0]
+        # (at the first step the K beginnings of a code are one and the same: it is decoded once)
+        live = (~ended).flatten().nonzero()[:, 0] if t else torch.arange(B, device=z.device) * K
         logits, live_state = model.decoder_step(inputs[live], z[live], rows(state, live))
         log_probs = torch.full((B * K, logits.size(-1)), -math.inf, device=z.device)
         log_probs[live] = torch.log_softmax(logits.float(), dim=-1)
