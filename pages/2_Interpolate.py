@@ -77,8 +77,11 @@ with controls:
 
 if mode == PATH:
     with controls:
+        ends = common.decoded_how(trained.card, read_back=True)
+        between = common.decoded_how(trained.card, explain=True)
         st.caption("Encode two sentences to their posterior means, walk along a path between the two "
-                   f"codes, and decode each point {common.decoded_how(trained.card, explain=True)}.")
+                   f"codes, and decode each point {between}"
+                   + (f"; the two ends are read back {ends}." if ends != common.decoded_how(trained.card) else "."))
         sentence_a = st.text_input("From", "I want to go home.",
                                    **common.in_url("sentence_a"))
         sentence_b = st.text_input("To", "Thank you for your help.", **common.in_url("sentence_b"))

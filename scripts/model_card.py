@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from anywhere
 
-from vae.decode import describe_decoding, read_back_decoding  # noqa: E402
+from vae.decode import code_decoding, describe_decoding, read_back_decoding  # noqa: E402
 from vae.paths import ROOT, SHIPPED_MODEL  # noqa: E402
 from vae.report import BARS, WALK_KINDS  # noqa: E402
 
@@ -587,8 +587,10 @@ def interpolations(card):
         lines += [f"{i / max(len(steps) - 1, 1):.2f}  {text}" for i, text in enumerate(steps)] + [""]
     pairs = bullets(f"`{p.get('from')}` → `{p.get('to')}`" + ("" if p.get("ends_reproduced") else
                                                              " (an end not read back)") for p in paths)
-    return (f"**Interpolations, as they came out** (pairs chosen before training; linear, greedy); both ends read "
-            f"back for {both} of {len(paths)}:\n\n{pairs}\n\n" + fence(lines[:-1]))
+    how = describe_decoding(code_decoding(card))
+    return (f"**Interpolations, as they came out** (pairs chosen before training; linear; the steps between decoded "
+            f"{how}, the ends read back {read_back_how(card)}); both ends read back for {both} of {len(paths)}:"
+            f"\n\n{pairs}\n\n" + fence(lines[:-1]))
 
 
 def rate_distortion(card):
@@ -666,7 +668,8 @@ def limitations(card):
         "The classroom filter is a word list: it removes lines with listed words, not every unkind or "
         "unsuitable sentence, and the model can still put harmless words together badly. Look at what it "
         "writes before showing it to a class." if tatoeba else None,
-        "Decoding is greedy by default and computed in fp32, so a sentence reads back the same on every machine.",
+        f"Decoding is computed in fp32 (reading back {read_back_how(card)}), so a sentence reads back the same on "
+        "every machine.",
     ]))
 
 

@@ -235,9 +235,12 @@ def beam_search(trained: TrainedModel, z, beam_width, max_len, allow_unk, poster
     "channel model" of a noisy-channel reranking of an n-best list: Yee et al. 2019, "Simple and
     Effective Noisy Channel Modeling for Neural Machine Translation", section 2). The decoder alone
     prefers the sentences it has seen most, wherever the code lies; the encoder says which of them
-    belongs at this code. Measured on smooth (spread 2.0, 1,000 mixture samples, beam of 5): copies
-    of a training sentence 13.1% -> 6.8% at weight 0.03, everyday sentences of 4-8 words read back
-    52.8% -> 69.4%; on precise, those of 9-15 words 48.5% -> 56.1% (assets/training/README.md)."""
+    belongs at this code. Where the code is a typed sentence's own, that is the sentence read back:
+    with a beam of 5, precise's everyday sentences of 9-15 words came back 48.5% -> 56.1% at weight
+    0.03, smooth's of 4-8 words 52.8% -> 69.4%. Where it is not (samples, paths), the weight trades
+    grammar for variety: smooth's samples copied a training sentence less often (13.1% -> 6.8% of
+    1,000), but two blind readers marked fewer of them grammatical (18 -> 16 and 15 -> 12 of 30), so
+    the cards use it for reading back only (assets/training/README.md)."""
     model, B, K = trained.model, z.size(0), beam_width
     z = z.repeat_interleave(K, dim=0)  # row b * K + k: code b's k-th beginning
     state = model.initial_state(z)
