@@ -16,6 +16,8 @@ from vae.paths import SHIPPED_MODEL as SHIPPED
 from vae.report import BARS, reconstruction_report
 
 TEST_SPLIT = CORPORA / "test.txt.gz"
+# one worker runs this module (pyproject's --dist loadgroup): its report reads 6,000 sentences back with a beam
+pytestmark = pytest.mark.xdist_group("shipped_model")
 
 
 @pytest.fixture(scope="module")
