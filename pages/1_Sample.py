@@ -78,14 +78,15 @@ with controls:
     top_k = top_p = beam_width = posterior_weight = None
     if strategy == "beam":
         left, right = st.columns(2)
-        beam_width = left.slider("Beam width (beginnings kept at every step)", 1, MAX_BEAM_WIDTH,
-                                 defaults["beam_width"], **common.in_url("beam_width"))
+        beam_width = left.slider("Beam width", 1, MAX_BEAM_WIDTH, defaults["beam_width"],
+                                 **common.in_url("beam_width"), help="The beginnings kept at every step.")
         posterior_weight = right.slider(
-            "Weight of the sentence's own code", 0.0, 0.3, min(defaults["posterior_weight"], 0.3), 0.01,
+            "Code weight", 0.0, 0.3, min(defaults["posterior_weight"], 0.3), 0.01,
             **common.in_url("posterior_weight"),
             help="The beam ends with a few whole sentences. At 0 it writes the likeliest, log p(x|z), which is "
                  "often a sentence the decoder saw in training. Above 0 it adds this weight times log q(z|x), "
-                 "how near z each sentence's own code lies, so it prefers the sentence that belongs at z.")
+                 "how near z each sentence's own code lies: fewer copies, more varied sentences, and more of "
+                 "them ungrammatical. Reading a typed sentence back uses it (its code is that sentence's own).")
     if strategy == "top-k":
         top_k = st.slider("k (words to choose from)", 1, 100, 20, **common.in_url("top_k"))
     if strategy == "top-p":
@@ -97,7 +98,8 @@ decoding = dict(strategy=strategy, temperature=temperature, top_k=top_k or 20, t
 with results:
     # Heading and a placeholder first: each rerun replaces the last run's sentences at once, so a slider
     # moved by the keyboard (a rerun per arrow press) never shows sentences of an older value under it.
-    settings = {"greedy": strategy, "beam": f"beam of {beam_width}, code weight {posterior_weight or 0:.2f}"}.get(
+    settings = {"greedy": strategy, "beam": f"beam of {beam_width}"
+                + (f", code weight {posterior_weight:.2f}" if posterior_weight else "")}.get(
         strategy, f"{strategy}, temperature {temperature:.2f}")
     settings += f", spread {spread:.2f}"
     st.subheader(f"{count} sentences, seed {common.seed()} · {settings}")

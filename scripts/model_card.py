@@ -537,6 +537,11 @@ def blind_reader(card):
                      f"`{name}`: " + ", ".join(f"{source} {n} of {found.get(source, {}).get('of', 30)}"
                                               for source, n in counts.items())
                      for name, counts in others.items() if isinstance(counts, dict)) + ".")
+    later = [r for r in card.get("blind_readers_later") or [] if isinstance(r, dict)]
+    if later:  # one reader's counts are a noisy figure: every later reader of the same sentences' sources
+        text += (" Later readers, each given other samples and midpoints of this model as it decodes now: " + "; ".join(
+            ", ".join(f"{source} {r[source]} of 30" for source in ("sample", "midpoint", "real") if real(r.get(source)))
+            + (f" ({r['when']})" if isinstance(r.get("when"), str) else "") for r in later) + ".")
     return text
 
 

@@ -104,3 +104,13 @@ def test_notes_are_kept_for_the_same_weights_only(tmp_path):
     (tmp_path / "model.safetensors").write_bytes(b"other weights")
     write_model_card(card, path)  # new weights: the old model's notes go
     assert "Tuesday" not in path.read_text()
+
+
+def test_every_blind_reader_of_a_model_is_on_its_card():
+    from scripts.model_card import blind_reader
+
+    card = {"blind_reader": {"sample": {"grammatical": 20, "of": 30}, "real": {"grammatical": 30, "of": 30}},
+            "blind_readers_later": [{"sample": 15, "midpoint": 27, "real": 30, "when": "reader 15"}, "junk"]}
+    text = blind_reader(card)
+    assert "sample: 20 of 30" in text
+    assert "Later readers" in text and "sample 15 of 30, midpoint 27 of 30, real 30 of 30 (reader 15)" in text
