@@ -17,12 +17,15 @@ with starting():  # the title is drawn before PyTorch and the model are loaded
     from vae.decode import (
         InputError,
         arithmetic,
+        code_decoding,
         interpolate,
+        read_back_decoding,
         reads_back,
         reconstruct,
         sentence_ids,
         traversal_offsets,
         traverse,
+        walk_origin,
     )
     from vae.neighbours import METRICS
     from vae.offsets import OFFSETS, apply_offset
@@ -77,11 +80,11 @@ with controls:
 
 if mode == PATH:
     with controls:
-        ends = common.decoded_how(trained.card, read_back=True)
         between = common.decoded_how(trained.card, explain=True)
+        ends = ("." if read_back_decoding(trained.card) == code_decoding(trained.card) else
+                f"; the two ends are read back {common.decoded_how(trained.card, read_back=True)}.")
         st.caption("Encode two sentences to their posterior means, walk along a path between the two "
-                   f"codes, and decode each point {between}"
-                   + (f"; the two ends are read back {ends}." if ends != common.decoded_how(trained.card) else "."))
+                   f"codes, and decode each point {between}{ends}")
         sentence_a = st.text_input("From", "I want to go home.",
                                    **common.in_url("sentence_a"))
         sentence_b = st.text_input("To", "Thank you for your help.", **common.in_url("sentence_b"))
@@ -197,12 +200,15 @@ else:
         st.subheader(f"{len(dims)} dimension{'s' * (len(dims) > 1)}, t from −3 to +3")
         reference = reconstruct(trained, [sentence])[0].text
         typed_and_read_back("s", "μ", sentence, reference)
+        origin = walk_origin(trained, sentence)  # the walk's own decoding of μ: what its steps are compared with
         rows = traverse(trained, sentence, dims, steps)
-        dimensions.show_grid(dimensions.table(rows, dims, traversal_offsets(steps), dict(changes), reference))
+        dimensions.show_grid(dimensions.table(rows, dims, traversal_offsets(steps), dict(changes), origin))
         ranked = dimensions.ranked_dimensions(trained)
         measure = dimensions.measure(trained)
+        compared = ("what μ reads back" if origin == reference else
+                    f"what μ itself decodes to {common.decoded_how(trained.card)}, as the walk is decoded: “{origin}”")
         st.caption(f"Beside each dimension: how many words its walk changes, over all its steps. Highlighted: the "
-                   f"words that differ from what μ reads back. {dimensions.SAME} : the same sentence.")
+                   f"words that differ from {compared}. {dimensions.SAME} : the same sentence.")
         with st.expander(f"All {latent} dimensions by {measure}"):
             st.dataframe(dimensions.usage_table(ranked, trained), hide_index=True, height=250)
             uses = [use for _, use in ranked]

@@ -7,7 +7,8 @@ takes its training run; the way a typed sentence's own code is decoded (the card
 read_back_decoding, vae.decode.read_back_decoding) touches only the read-back figures: held-out and
 everyday read-back, the card's paths (their ends are read back), the offsets' read-back column and
 the read-back bars. This re-measures those through vae/report.py, as ship_model does, and leaves
-the weights and every other figure as they are.
+the weights and every other figure as they are (the rate-distortion table's rows too: they compare
+training recipes, each read back as its model was shipped).
 """
 
 import argparse
@@ -18,13 +19,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from anywhere
 
 from scripts import model_card  # noqa: E402
-from scripts.ship_model import decoding_card  # noqa: E402
+from scripts.ship_model import card_interpolations, card_offsets, decoding_card  # noqa: E402
 from vae.checkpoint import load_model, save_card  # noqa: E402
+from vae.cli import real  # noqa: E402
 from vae.data import read_corpus  # noqa: E402
-from vae.decode import MAX_BEAM_WIDTH  # noqa: E402
-from vae.offsets import fit_offsets  # noqa: E402
+from vae.decode import MAX_BEAM_WIDTH, MAX_POSTERIOR_WEIGHT  # noqa: E402
 from vae.paths import CORPORA  # noqa: E402
-from vae.report import meets, offset_report, reconstruction_report  # noqa: E402
+from vae.report import meets, reconstruction_report  # noqa: E402
 
 
 def main(argv=None):
@@ -32,7 +33,7 @@ def main(argv=None):
     parser.add_argument("--model", required=True, help="a shipped model's folder (its card.json is rewritten)")
     parser.add_argument("--read-back-beam", type=int, required=True, choices=range(1, MAX_BEAM_WIDTH + 1),
                         metavar=f"1-{MAX_BEAM_WIDTH}")
-    parser.add_argument("--read-back-weight", type=float, default=0.0,
+    parser.add_argument("--read-back-weight", type=real(0, MAX_POSTERIOR_WEIGHT), default=0.0,
                         help="weight of log q(z|x) in the beam's choice (vae.decode.beam_search)")
     args = parser.parse_args(argv)
     folder = Path(args.model)
@@ -44,20 +45,11 @@ def main(argv=None):
                                 reconstruction_unk_allowed=report["heldout_unk_allowed"])
     card["bars"].update(report["bars"])
     card["bars_met"] = {name: meets(name, value) for name, value in card["bars"].items()}
-    card["interpolations"] = [{"from": p["a"], "to": p["b"], "path": p["path"], "ends_reproduced": p["ends_reproduced"]}
-                              for p in report["interpolations"]]
-    if "offsets" in card:
-        train = read_corpus(CORPORA / "train.txt.gz").texts
-        offsets = fit_offsets(trained, train)
-        card["offsets"] = {f"strength {scale:g}": offset_report(trained, train, scale=scale, offsets=offsets)
-                           for scale in (1.0, 2.0)}
-    shipped = card.get("rate_distortion", {}).get("shipped")
-    if isinstance(shipped, dict):  # the shipped model's own row: its read-back as the app now reads back
-        short = report["heldout"]["up_to_12_words"]
-        shipped.update(exact_match=short["exact_match"], bleu=short["bleu"],
-                       everyday_exact_match=report["everyday"]["exact_match"],
-                       everyday_by_length={name: bucket["exact_match"]
-                                           for name, bucket in report["everyday"]["by_length"].items()})
+    card["interpolations"] = card_interpolations(report)
+    if "offsets" in card:  # their read-back column
+        card["offsets"] = card_offsets(trained, read_corpus(CORPORA / "train.txt.gz").texts)
+    # the rate-distortion table's rows (the shipped one too) stay as measured: they compare training
+    # recipes, each read back as the model was shipped
     card["read_back_refreshed_with"] = "python scripts/refresh_read_back.py " + " ".join(
         argv if argv is not None else sys.argv[1:])
     save_card(folder, card)

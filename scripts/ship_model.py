@@ -37,9 +37,16 @@ from vae.checkpoint import (  # noqa: E402
     save_checkpoint,
     store_weights_in_int8,
 )
+from vae.cli import real  # noqa: E402
 from vae.compression import compression  # noqa: E402
 from vae.data import read_corpus  # noqa: E402
-from vae.decode import MAX_BEAM_WIDTH, default_sample_settings, encode_texts, sample_prior  # noqa: E402
+from vae.decode import (  # noqa: E402
+    MAX_BEAM_WIDTH,
+    MAX_POSTERIOR_WEIGHT,
+    default_sample_settings,
+    encode_texts,
+    sample_prior,
+)
 from vae.density import FIT_SENTENCES, fit_latent_density  # noqa: E402
 from vae.metrics import TrainingText  # noqa: E402
 from vae.offsets import fit_offsets  # noqa: E402
@@ -73,7 +80,7 @@ def main(argv=None):
                         metavar=f"1-{MAX_BEAM_WIDTH}",
                         help="read a typed sentence back with a beam of this width (its card's read_back_decoding; "
                              "without it, as --beam-width says)")
-    parser.add_argument("--read-back-weight", type=float, default=0.0,
+    parser.add_argument("--read-back-weight", type=real(0, MAX_POSTERIOR_WEIGHT), default=0.0,
                         help="with --read-back-beam: the beam chooses among its sentences by log p(x|z) per word "
                              "plus this weight times log q(z|x) (vae.decode.beam_search)")
     parser.add_argument("--name", help="what the sidebar calls this model when a second one ships beside it")
@@ -81,6 +88,8 @@ def main(argv=None):
                                           "model ships beside it")
     parser.add_argument("--skip-maps", action="store_true")
     args = parser.parse_args(argv)
+    if args.read_back_weight and args.read_back_beam is None:  # before anything is written
+        parser.error("--read-back-weight weighs a beam's choice: give --read-back-beam too")
     run, out = Path(args.run), Path(args.out)
 
     out.mkdir(parents=True, exist_ok=True)
@@ -94,8 +103,6 @@ def main(argv=None):
     trained = load_model(out)  # fp32 parameters holding the dequantized int8 values: what users load
     for key in ("sample_defaults", "code_decoding", "read_back_decoding"):
         trained.card.pop(key, None)
-    if args.read_back_weight and args.read_back_beam is None:
-        parser.error("--read-back-weight weighs a beam's choice: give --read-back-beam too")
     trained.card.update(decoding_card(args.spread, args.source, args.beam_width, args.read_back_beam,
                                       args.read_back_weight))
     test = read_corpus(CORPORA / "test.txt.gz").texts
@@ -125,9 +132,7 @@ def main(argv=None):
     card["mixture"] = {"components": args.mixture_components, "fitted_on": "posterior means of train.txt.gz",
                        "sample_lm_perplexity_ratio": report.get("mixture_sample_lm_perplexity_ratio")}
     card["walkability"] = walk
-    offsets = fit_offsets(trained, train)  # once: the strengths scale the same offsets
-    card["offsets"] = {f"strength {scale:g}": offset_report(trained, train, scale=scale, offsets=offsets)
-                       for scale in (1.0, 2.0)}
+    card["offsets"] = card_offsets(trained, train)
     defaults = default_sample_settings(trained)
     default_label = "the Sample page's defaults (" + ", ".join(f"{k} {v}" for k, v in defaults.items()) + ")"
     card["samples"] = {default_label: [s.text for s in sample_prior(trained, 10, seed=0, **defaults)],
@@ -136,8 +141,7 @@ def main(argv=None):
                           for source in ("prior", "mixture")}}
     card["samples_settings"] = ("python -m vae sample -n 10 --seed 0 " + " ".join(
         f"--{key.replace('_', '-')} {value}" for key, value in defaults.items()))
-    card["interpolations"] = [{"from": p["a"], "to": p["b"], "path": p["path"],
-                               "ends_reproduced": p["ends_reproduced"]} for p in report["interpolations"]]
+    card["interpolations"] = card_interpolations(report)
     if args.sweep:
         card["rate_distortion"] = {**json.loads(Path(args.sweep).read_text()), "note": args.note or ""}
         # the shipped model itself, for comparison: far longer training, k=100 for its NLL
@@ -155,6 +159,18 @@ def main(argv=None):
     if not args.skip_maps:
         precompute_maps.main(["--model", str(out)])
     model_card.main(["--model", str(out)])  # README.md, from the card just written
+
+
+def card_interpolations(report):
+    """The card's paths, from a reconstruction_report: each pair's sentences and whether both ends read back."""
+    return [{"from": p["a"], "to": p["b"], "path": p["path"], "ends_reproduced": p["ends_reproduced"]}
+            for p in report["interpolations"]]
+
+
+def card_offsets(trained, train):
+    """The card's offsets at strengths 1 and 2 (offset_report), fitted once: the strengths scale the same ones."""
+    offsets = fit_offsets(trained, train)
+    return {f"strength {scale:g}": offset_report(trained, train, scale=scale, offsets=offsets) for scale in (1.0, 2.0)}
 
 
 def decoding_card(spread=None, source=None, beam_width=None, read_back_beam=None, read_back_weight=0.0):

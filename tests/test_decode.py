@@ -6,6 +6,8 @@ from conftest import SENTENCES
 
 from vae.decode import (
     InputError,
+    decode_codes,
+    encode_texts,
     generate,
     interpolate,
     interpolation_path,
@@ -16,6 +18,7 @@ from vae.decode import (
     slerp,
     traversal_offsets,
     traverse,
+    walk_origin,
 )
 from vae.tokenizer import EOS_ID
 
@@ -103,9 +106,8 @@ def test_traverse_moves_the_code_along_one_dimension_only(tiny_trained, monkeypa
     real_generate = vae.decode.generate
     monkeypatch.setattr(vae.decode, "generate", lambda t, z, **kw: codes.append(z) or real_generate(t, z, **kw))
     traverse(trained, SENTENCES[3], [1, 6], steps=3)
-    z = codes[0].view(2, 3, -1)  # (dims, steps, latent); then mu alone, read back for t = 0
+    z = torch.cat(codes).view(2, 3, -1)  # (dims, steps, latent)
     mu = vae.decode.encode_texts(trained, [SENTENCES[3]])[0]
-    torch.testing.assert_close(codes[1], mu[None])
     offsets = torch.tensor([[-3.0], [0.0], [3.0]])
     axis = torch.eye(len(mu))
     torch.testing.assert_close(z[0], mu + offsets * axis[1])  # every other coordinate stays at mu
@@ -309,9 +311,8 @@ def test_a_card_that_names_beam_search_decodes_every_given_code_with_it(tiny_tra
 
 
 def test_a_typed_sentences_own_code_is_read_back_as_the_card_says_and_the_rest_as_code_decoding(tiny_trained):
-    """read_back_decoding serves reading back, the two ends of a path and the middle of a walk (t = 0):
-    all of them the sentence's own code, so the pages show one read-back for it. Every other code of a
-    path or a walk follows code_decoding."""
+    """read_back_decoding serves reading back and the two ends of a path (the sentences' own codes, so
+    the pages show one read-back for each); every other code of a path, and a walk, follow code_decoding."""
     import dataclasses
 
     from vae.decode import read_back_decoding
@@ -325,12 +326,34 @@ def test_a_typed_sentences_own_code_is_read_back_as_the_card_says_and_the_rest_a
     a, b = SENTENCES[0], SENTENCES[3]
     own = [s.text for s in reconstruct(weighed, [a, b])]
     assert own == [s.text for s in reconstruct(trained, [a, b], strategy="beam", beam_width=6, posterior_weight=10.0)]
-    path = interpolate(weighed, a, b, 5)
-    assert [path[0].text, path[-1].text] == own
-    plain_path = interpolate(weighed, a, b, 5, posterior_weight=0.0)  # the caller's own weight wins everywhere
+    for method in ("spherical", "linear"):
+        path = interpolate(weighed, a, b, 5, method)
+        assert [path[0].text, path[-1].text] == own
+    plain_path = interpolate(weighed, a, b, 5, posterior_weight=0.0)  # the caller's own weight wins, ends too
+    plain_ends = [s.text for s in reconstruct(weighed, [a, b], posterior_weight=0.0)]
+    assert [plain_path[0].text, plain_path[-1].text] == plain_ends
     assert [s.text for s in path[1:-1]] == [s.text for s in plain_path[1:-1]]
-    walk = traverse(weighed, a, [0, 1], 5)
-    assert all(row[2].text == own[0] for row in walk)  # t = 0 in the middle of five steps
+    walk = traverse(weighed, a, [0, 1], 5)  # t = 0 in the middle of five steps: mu, as code_decoding writes it
+    as_walked = decode_codes(weighed, encode_texts(weighed, [a]))[0].text
+    assert all(row[2].text == as_walked for row in walk) and walk_origin(weighed, a) == as_walked
+
+
+def test_a_beams_candidates_are_encoded_as_typed_sentences_are(tiny_trained):
+    """own_code_log_density reads beam_search's rows (<eos>, then <eos> to the end) as encode_ids reads the
+    same sentences (<eos>, then <pad>), for sentences of different lengths."""
+    from vae.decode import encode_ids, own_code_log_density
+    from vae.model import gaussian_log_density
+
+    trained, _ = tiny_trained
+    ids = [trained.tokenizer.encode(text) for text in SENTENCES[:6]]
+    width = max(map(len, ids)) + 3
+    rows = torch.tensor([sentence + [EOS_ID] * (width - len(sentence)) for sentence in ids])
+    lengths = torch.tensor([len(sentence) + 1 for sentence in ids], dtype=torch.float)  # as the beam counts them
+    z = torch.randn(len(ids), trained.model.config.latent_size, generator=torch.Generator().manual_seed(2))
+    with torch.inference_mode():
+        mu, logvar = encode_ids(trained, ids)
+        torch.testing.assert_close(own_code_log_density(trained.model, z, rows, lengths),
+                                   gaussian_log_density(z, mu, logvar))
 
 
 def test_the_pages_say_how_a_model_decodes_a_code():
@@ -339,8 +362,11 @@ def test_the_pages_say_how_a_model_decodes_a_code():
     beam = {"code_decoding": {"strategy": "beam", "beam_width": 5}}
     assert decoded_how(beam) == "with a beam of 5" and decoded_how({}) == "greedily"
     assert "likeliest word" in decoded_how({}, explain=True) and "whole sentence" in decoded_how(beam, explain=True)
-    weighed = {"code_decoding": {"strategy": "beam", "beam_width": 5, "posterior_weight": 0.03}}
-    assert "its own code near it" in decoded_how(weighed, explain=True)
+    weighed = {"code_decoding": {"strategy": "beam", "beam_width": 5},
+               "read_back_decoding": {"strategy": "beam", "beam_width": 10, "posterior_weight": 0.1}}
+    assert decoded_how(weighed) == "with a beam of 5"
+    assert decoded_how(weighed, read_back=True) == "with a beam of 10 and the encoder's check"
+    assert "its own code near it" in decoded_how(weighed, explain=True, read_back=True)
 
 
 def test_beam_search_keeps_an_lstms_pair_of_states_row_for_row():

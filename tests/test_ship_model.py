@@ -50,6 +50,6 @@ def test_refresh_read_back_changes_only_how_the_card_reads_back(tiny_model_dir, 
     expected = reconstruction_report(trained, read_corpus(CORPORA / "test.txt.gz").texts)
     assert card["bars"] == {"sample_distinct_2": 0.7, **expected["bars"]}
     assert card["test_metrics"]["kl"] == 1.5 and card["test_metrics"]["everyday"] == expected["everyday"]
-    assert card["rate_distortion"]["shipped"]["everyday_exact_match"] == expected["everyday"]["exact_match"]
+    assert card["rate_distortion"] == {"shipped": {"kl": 1.5}}  # the recipes' table stays as measured
     assert (folder / "model.safetensors").read_bytes() == weights
     assert "decoded with a beam of 3 and the encoder's check" in (folder / "README.md").read_text()

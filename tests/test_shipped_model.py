@@ -93,10 +93,10 @@ def test_samples_from_either_source_are_never_empty(shipped, source):
 @pytest.mark.parametrize("folder", [SHIPPED, *sorted(SHIPPED.parent.glob("model_*"))], ids=lambda p: p.name)
 def test_no_shipped_model_writes_the_name_of_its_corpus_source(folder):
     # both vocabularies hold "tatoeba" (sentences about the site); emoji alone read back with it before
-    from vae.decode import code_decoding, reconstruct
+    from vae.decode import reconstruct
 
     trained = load_model(folder, device="cpu")
     texts = [s.text for s in sample_prior(trained, 100, seed=0)]
     typed = ["😀😀😀", "I log into Tatoeba weekly."]
-    texts += [s.text for s in reconstruct(trained, typed, **code_decoding(trained.card))]
+    texts += [s.text for s in reconstruct(trained, typed)]  # as the try-it box reads them back
     assert not [t for t in texts if "tatoeba" in t.lower()]

@@ -275,8 +275,9 @@ def examples(card):
                     + "\n".join(f"- {text}" for text in samples))
     paths = card.get("interpolations")
     if isinstance(paths, list) and paths:
-        st.markdown(f"**Interpolations, as they came out** (decoded {common.decoded_how(card)}, linear path "
-                    "between posterior means):")
+        st.markdown(f"**Interpolations, as they came out** (linear path between posterior means; the steps "
+                    f"between decoded {common.decoded_how(card)}, the ends read back "
+                    f"{common.decoded_how(card, read_back=True)}):")
         for path in paths:
             if isinstance(path, dict) and isinstance(path.get("path"), list):
                 steps = path["path"]

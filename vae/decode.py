@@ -235,12 +235,10 @@ def beam_search(trained: TrainedModel, z, beam_width, max_len, allow_unk, poster
     "channel model" of a noisy-channel reranking of an n-best list: Yee et al. 2019, "Simple and
     Effective Noisy Channel Modeling for Neural Machine Translation", section 2). The decoder alone
     prefers the sentences it has seen most, wherever the code lies; the encoder says which of them
-    belongs at this code. Where the code is a typed sentence's own, that is the sentence read back:
-    with a beam of 5, precise's everyday sentences of 9-15 words came back 48.5% -> 56.1% at weight
-    0.03, smooth's of 4-8 words 52.8% -> 69.4%. Where it is not (samples, paths), the weight trades
-    grammar for variety: smooth's samples copied a training sentence less often (13.1% -> 6.8% of
-    1,000), but two blind readers marked fewer of them grammatical (18 -> 16 and 15 -> 12 of 30), so
-    the cards use it for reading back only (assets/training/README.md)."""
+    belongs at this code. Where the code is a typed sentence's own, that is the sentence read back, and
+    both shipped models read back more of what people type with it; where it is not (samples, paths),
+    it trades grammar for variety, so the cards use it for reading back only (read_back_decoding; the
+    figures are in assets/training/README.md)."""
     model, B, K = trained.model, z.size(0), beam_width
     z = z.repeat_interleave(K, dim=0)  # row b * K + k: code b's k-th beginning
     state = model.initial_state(z)
@@ -279,7 +277,7 @@ def beam_search(trained: TrainedModel, z, beam_width, max_len, allow_unk, poster
         if ended.all():
             break
     choice = scores / lengths
-    if posterior_weight:
+    if posterior_weight and K > 1:
         fit = own_code_log_density(model, z, tokens.flatten(0, 1), lengths.flatten()).view(B, K)
         choice = choice + posterior_weight * fit
         choice = torch.where(torch.isfinite(scores), choice, -math.inf)  # a beginning the search never had
@@ -498,7 +496,7 @@ def interpolate(trained: TrainedModel, text_a, text_b, steps=8, method="linear",
     ids_b, _ = sentence_ids(trained, text_b)
     mu, _ = encode_ids(trained, [ids_a, ids_b])
     path = interpolation_path(mu[0], mu[1], steps, method)
-    ends = read_back(trained, path[[0, -1]], **decoding)
+    ends = read_back(trained, mu, **decoding)  # mu itself: a spherical path's ends differ in the last bits
     return [ends[0], *(decode_codes(trained, path[1:-1], **decoding) if steps > 2 else []), ends[1]]
 
 
@@ -535,12 +533,14 @@ def traverse(trained: TrainedModel, text, dims, steps=7, **decoding):
     for row, dim in enumerate(dims):
         z[row, :, dim] += offsets
     samples = decode_codes(trained, z.flatten(0, 1), **decoding)
-    walks = [samples[row * len(offsets):(row + 1) * len(offsets)] for row in range(len(dims))]
-    if 0.0 in offsets.tolist():  # t = 0 is the sentence's own code: the sentence read back, as everywhere
-        own = read_back(trained, mu, **decoding)[0]
-        for walk in walks:
-            walk[offsets.tolist().index(0.0)] = own
-    return walks
+    return [samples[row * len(offsets):(row + 1) * len(offsets)] for row in range(len(dims))]
+
+
+def walk_origin(trained: TrainedModel, text) -> str:
+    """What the sentence's posterior mean decodes to as a walk's steps are decoded (code_decoding): what
+    each step is compared with. It can differ from the sentence read back (read_back_decoding)."""
+    ids, _ = sentence_ids(trained, text)
+    return decode_codes(trained, encode_ids(trained, [ids])[0])[0].text
 
 
 def dimensions_by_change(trained: TrainedModel, text, steps=5):
@@ -550,10 +550,10 @@ def dimensions_by_change(trained: TrainedModel, text, steps=5):
     even when free bits give them all the same KL, and it is about this sentence."""
     from .word_diff import changed_words
 
-    # decoded as the walks on the page are (code_decoding): ranked by greedy sentences, only 4-6 of the ten
-    # dimensions that changed smooth's beam-searched sentences most were among the top ten. It costs more
-    # (64 dimensions: 0.8 s greedy, 3.5 s with a beam of 5, one thread); the page keeps the result.
-    reference = reconstruct(trained, [text])[0].text
+    # decoded as the walks on the page are (code_decoding), mu too: ranked by greedy sentences, only 4-6 of
+    # the ten dimensions that changed smooth's beam-searched sentences most were among the top ten. It costs
+    # more (64 dimensions: 0.8 s greedy, 3.5 s with a beam of 5, one thread); the page keeps the result.
+    reference = walk_origin(trained, text)
     walks = traverse(trained, text, range(trained.model.config.latent_size), steps)
     changes = [sum(changed for row in walk for _, changed in changed_words(reference, row.text)) for walk in walks]
     return sorted(enumerate(changes), key=lambda pair: (-pair[1], pair[0]))

@@ -5,7 +5,7 @@
   exp(total NLL / total tokens), tokens = words + one <eos> per sentence;
 - mutual information I(x; z) and active units, as in He et al. 2019, and the KL of each dimension
   (also as a ranking of the dimensions by use, for walking them one at a time);
-- reconstruction from the posterior mean, decoded greedily as the app does: exact match, token
+- reconstruction from the posterior mean, read back as the app does (read_back_decoding): exact match, token
   accuracy and BLEU (sacrebleu), overall and by sentence length;
 - prior samples: distinct-1/2 (Li et al. 2016), the share copied from training data, the share of
   empty ones, and fluency as their perplexity under a language-model baseline;

@@ -73,7 +73,7 @@ def read_everyday_sentences():
 
 
 def interpolation_report(trained: TrainedModel, pairs=INTERPOLATION_PAIRS, steps=6):
-    """Each pair's greedy path, and whether both ends read back as typed."""
+    """Each pair's path as the app decodes it (interpolate), and whether both ends read back as typed."""
     rows = []
     for a, b in pairs:
         path = [s.text for s in interpolate(trained, a, b, steps, "linear")]
