@@ -308,3 +308,14 @@ def test_a_nan_loss_saves_the_last_good_step(corpus, tmp_path, capsys, monkeypat
                            "--embed", "16", "--hidden", "16", "--latent", "4", "--min-freq", "1"], capsys)
     assert status == 2 and "step 5, the last good one, is saved" in err
     assert json.loads((out / "trainer_state.json").read_text())["step"] == 5
+
+
+def test_sample_takes_the_beams_posterior_weight_and_refuses_a_negative_one(tiny_model_dir, capsys):
+    common = ["sample", "--model", str(tiny_model_dir), "-n", "8", "--seed", "3", "--source", "prior", "--spread", "2",
+              "--strategy", "beam", "--beam-width", "6"]
+    assert main(common) == 0
+    plain = capsys.readouterr().out
+    assert main([*common, "--posterior-weight", "10"]) == 0
+    assert capsys.readouterr().out != plain  # the same codes, another choice among the beam's sentences
+    with pytest.raises(SystemExit):
+        main([*common, "--posterior-weight", "-1"])
