@@ -66,3 +66,22 @@ def test_the_offset_report_moves_each_test_sentence_by_each_offset(tiny_trained)
     for rows in report.values():
         assert [r["typed"] for r in rows] == SENTENCES[:3]
         assert all(isinstance(r["target_kind"], bool) and r["moved"] for r in rows)
+
+
+def test_at_strength_0_the_sentence_is_read_back_as_the_card_says(tiny_trained):
+    """The page shows "μ reads back" beside the moved sentence: with no move they are the same sentence,
+    also where the card reads back otherwise than it decodes a code."""
+    import dataclasses
+
+    trained, _ = tiny_trained
+    weighed = dataclasses.replace(trained, card={**trained.card, "read_back_decoding":
+                                                 {"strategy": "beam", "beam_width": 6, "posterior_weight": 10.0}})
+    offset = torch.zeros(trained.model.config.latent_size)
+    # word salad, which the tiny model writes one way greedily (code_decoding) and another read back
+    words = " ".join(SENTENCES).split()
+    jumbles = [" ".join(words[i::7][:6]) for i in range(7)]
+    differ = [text for text in jumbles if apply_offset(weighed, text, offset, scale=1.0).text
+              != reconstruct(weighed, [text])[0].text]
+    assert differ, "every jumble decodes alike both ways: the test would show nothing"
+    for text in differ:
+        assert apply_offset(weighed, text, offset, scale=0.0).text == reconstruct(weighed, [text])[0].text

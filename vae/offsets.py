@@ -12,7 +12,7 @@ import re
 
 import torch
 
-from .decode import InputError, decode_codes, encode_ids, encode_texts, sentence_ids
+from .decode import InputError, decode_codes, encode_ids, encode_texts, read_back, sentence_ids
 
 WORD = re.compile(r"\w+(?:'\w+)?")
 NEGATIONS = {"not", "never", "no", "nobody", "nothing", "cannot"}
@@ -89,9 +89,12 @@ def fit_offsets(trained, train_texts, per_kind=5_000, seed=0):
 
 @torch.inference_mode()
 def apply_offset(trained, text, offset, scale=1.0):
-    """The sentence decoded from mu(text) + scale * offset (as the model's code_decoding says)."""
+    """The sentence decoded from mu(text) + scale * offset (as the model's code_decoding says; at
+    scale 0 the code is the sentence's own, and it is read back, read_back_decoding)."""
     ids, _ = sentence_ids(trained, text)
     mu, _ = encode_ids(trained, [ids])
     if offset.shape != mu[0].shape:
         raise InputError(f"the offset has {offset.numel()} dimensions; this model's codes have {mu.size(1)}")
+    if scale == 0:
+        return read_back(trained, mu)[0]
     return decode_codes(trained, mu + scale * offset.to(mu))[0]
