@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from anywhere
 
 from vae.decode import code_decoding, describe_decoding, read_back_decoding  # noqa: E402
+from vae.model import output_layer_for  # noqa: E402
 from vae.paths import ROOT, SHIPPED_MODEL  # noqa: E402
 from vae.report import BARS, WALK_KINDS  # noqa: E402
 
@@ -350,7 +351,7 @@ def command_lines(command):
     return [line.strip() for line in command.split(" && ")], note
 
 
-def training_procedure(card):
+def training_procedure(card, model=None):
     objective = card.get("objective") if isinstance(card.get("objective"), dict) else {}
     train = card.get("train") if isinstance(card.get("train"), dict) else {}
     steps, batch, sentences = card.get("steps"), train.get("batch_size"), card.get("training_sentences")
@@ -398,6 +399,13 @@ def training_procedure(card):
         parts += ["The commands that trained it:", fence(lines, "bash")]
         if note:
             parts.append(prose(note[0].upper() + note[1:]) + ".")
+        model, first = model or {}, str(card["command"]).split(" && ")[0]
+        fresh = " train " in first and not any(flag in first for flag in ("--init-from", "--resume", "--output-layer"))
+        tied = model.get("output_layer", "tied") == "tied"  # a config.json of before the option: tied
+        if fresh and tied and output_layer_for(model.get("vocab_size") or 0) != "tied":
+            parts.append("They ran when `train`'s output layer was the tied full softmax by default; its default is "
+                         "now `auto` (the adaptive softmax for a vocabulary this size), so add `--output-layer tied` "
+                         "to the first command to retrain this model.")
     baseline = card.get("baseline_lm") if isinstance(card.get("baseline_lm"), dict) else {}
     if baseline.get("command"):
         lines, _ = command_lines(str(baseline["command"]))
@@ -733,7 +741,7 @@ def render_model_card(card: dict, config: dict | None = None, notes: str = "", f
         notes_part = "\n".join(["## Notes on this model's training", "",
                                 NOTES_BEGIN.format(digest=digest or "unknown"), notes.strip(), NOTES_END])
     parts = [yaml_header(card), title, intro, model_details(card, config, folder), how_to_use(folder),
-             uses_and_limits(card), training_data(card), training_procedure(card), evaluation(card),
+             uses_and_limits(card), training_data(card), training_procedure(card, model), evaluation(card),
              limitations(card), notes_part, size_note(folder), citation(card)]
     text = "\n\n".join(p for p in parts if p) + "\n"
     return re.sub(r"\n{3,}", "\n\n", text)

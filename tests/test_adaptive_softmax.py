@@ -184,13 +184,29 @@ def test_the_cli_passes_the_output_layer(tmp_path, capsys):
 
     args = build_parser().parse_args(["train", "--corpus", "c.txt", "--out", "o", "--output-layer", "adaptive"])
     assert args.output_layer == "adaptive"
-    assert build_parser().parse_args(["train", "--corpus", "c.txt", "--out", "o"]).output_layer == "tied"
+    assert build_parser().parse_args(["train", "--corpus", "c.txt", "--out", "o"]).output_layer == "auto"
     corpus = tmp_path / "tiny.txt"
     corpus.write_text("\n".join(SENTENCES))
     code = main(["train", "--corpus", str(corpus), "--out", str(tmp_path / "run"), "--steps", "1",
                  "--output-layer", "adaptive", "--min-freq", "1"])
     assert code == 2
     assert "too small for the adaptive softmax" in capsys.readouterr().err
+    # the default, auto, gives this small vocabulary the tied layer
+    assert main(["train", "--corpus", str(corpus), "--out", str(tmp_path / "auto"), "--steps", "1",
+                 "--min-freq", "1", "--embed", "8", "--hidden", "16", "--latent", "4"]) == 0
+    assert json.loads((tmp_path / "auto" / "config.json").read_text())["model"]["output_layer"] == "tied"
+
+
+def test_auto_picks_the_adaptive_softmax_where_the_vocabulary_has_tails():
+    from vae.model import ADAPTIVE_CUTOFFS, output_layer_for
+
+    many = [f"w{i} w{i + 1} w{i + 2} w{i + 3}" for i in range(0, ADAPTIVE_CUTOFFS[0] + 500, 2)]  # > the head's words
+    config = dict(embed_size=8, hidden_size=16, latent_size=4, output_layer="auto")
+    large = new_model(many, config, vocab_size=10_000, min_freq=1)
+    assert len(large.tokenizer) > ADAPTIVE_CUTOFFS[0] and large.model.config.output_layer == "adaptive"
+    small = new_model(SENTENCES, config, min_freq=1)
+    assert small.model.config.output_layer == "tied" and small.model.adaptive is None
+    assert output_layer_for(ADAPTIVE_CUTOFFS[0]) == "tied" and output_layer_for(ADAPTIVE_CUTOFFS[0] + 1) == "adaptive"
 
 
 def test_bench_flops_count_the_head_and_the_tails_by_their_share():

@@ -114,3 +114,15 @@ def test_every_blind_reader_of_a_model_is_on_its_card():
     text = blind_reader(card)
     assert "sample: 20 of 30" in text
     assert "Later readers" in text and "sample 15 of 30, midpoint 27 of 30, real 30 of 30 (reader 15)" in text
+
+
+def test_a_recorded_command_of_a_tied_model_says_how_to_retrain_it_now_that_auto_is_the_default():
+    from scripts.model_card import training_procedure
+
+    fresh = {"command": "python -m vae train --corpus c.txt --out runs/x --vocab-size 15000"}
+    tied, small = {"vocab_size": 15_000}, {"vocab_size": 900}  # a config.json of before the option: tied
+    assert "--output-layer tied" in training_procedure(fresh, tied)
+    assert "--output-layer tied" not in training_procedure(fresh, small)  # auto gives it the tied layer too
+    assert "--output-layer tied" not in training_procedure(fresh, {**tied, "output_layer": "adaptive"})
+    fine_tune = {"command": "python -m vae train --init-from assets/model --corpus c.txt --out runs/y"}
+    assert "--output-layer tied" not in training_procedure(fine_tune, tied)  # it keeps its model's layer

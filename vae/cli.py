@@ -171,10 +171,11 @@ def build_parser():
                    default="bidirectional" if ModelConfig.bidirectional else "forward",
                    help="forward: the encoder reads each sentence one way only, as the reference "
                         "implementation's default and the Train page's models do (faster)")
-    p.add_argument("--output-layer", choices=OUTPUT_LAYERS, default=ModelConfig.output_layer,
+    p.add_argument("--output-layer", choices=(*OUTPUT_LAYERS, "auto"), default="auto",
                    help="tied: a full softmax over the word vectors; adaptive: Grave et al. 2017's adaptive "
                         "softmax, cheaper to train (a vocabulary of more than "
-                        f"{ADAPTIVE_CUTOFFS[0]:,} words)")
+                        f"{ADAPTIVE_CUTOFFS[0]:,} words); auto (the default since 2026-12-06): adaptive where "
+                        "the vocabulary has more words than that, else tied")
     p.add_argument("--dropout", type=real(0, 1, high_open=True), default=ModelConfig.dropout)
     p.add_argument("--kl-schedule", choices=SCHEDULES, default=ObjectiveConfig.kl_schedule)
     p.add_argument("--kl-warmup", type=whole(0), default=ObjectiveConfig.kl_warmup_steps,

@@ -83,6 +83,14 @@ OUTPUT_LAYERS = ("tied", "adaptive")
 ADAPTIVE_CUTOFFS = (2000, 6000)
 
 
+def output_layer_for(vocab_size):
+    """"auto"'s choice of output layer for a vocabulary of `vocab_size` words: the adaptive softmax where
+    it has tails to gain from (more words than its head), else the tied full softmax. At the reference
+    configuration it trained to a lower NLL after equal training time on both corpora measured (2,000
+    steps, bench/README.md: Tatoeba 44.68 against 46.44 nats, PTB 124.78 against 131.09)."""
+    return "adaptive" if vocab_size > ADAPTIVE_CUTOFFS[0] else "tied"
+
+
 def default_cutoffs(vocab_size):
     """The default cutoffs for a vocabulary of `vocab_size` words: ADAPTIVE_CUTOFFS below it. A
     vocabulary no larger than the head has nothing to gain from the adaptive softmax: ValueError."""

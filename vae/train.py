@@ -15,7 +15,7 @@ import torch
 from .checkpoint import CheckpointError, load_training_state, save_training_state
 from .data import length_bucketed_batches, to_batch
 from .metrics import active_units
-from .model import ModelConfig, SentenceVAE, TrainedModel, cpu_has_native_bf16
+from .model import ModelConfig, SentenceVAE, TrainedModel, cpu_has_native_bf16, output_layer_for
 from .objective import ObjectiveConfig, delete_words, kl_weight, loss_terms
 from .tokenizer import WordTokenizer
 
@@ -77,8 +77,11 @@ class NonFiniteLoss(RuntimeError):
 def new_model(texts, model_config: dict, vocab_size=10_000, min_freq=2, max_len=30,
               whitespace_only=False, seed=0) -> TrainedModel:
     """A fresh, untrained model with a vocabulary built from `texts`, its initial weights drawn
-    from a generator seeded with `seed` (never from torch's global one, which other threads use)."""
+    from a generator seeded with `seed` (never from torch's global one, which other threads use).
+    `model_config`'s output_layer may be "auto" (model.output_layer_for)."""
     tokenizer = WordTokenizer.train(texts, vocab_size, min_freq, whitespace_only)
+    if model_config.get("output_layer") == "auto":  # the vocabulary's real size decides (model.output_layer_for)
+        model_config = {**model_config, "output_layer": output_layer_for(len(tokenizer))}
     model = SentenceVAE(ModelConfig(vocab_size=len(tokenizer), **model_config))
     model.reset_parameters(torch.Generator().manual_seed(seed))
     return TrainedModel(model, tokenizer, max_len)
