@@ -399,7 +399,7 @@ def training_procedure(card, model=None):
         parts += ["The commands that trained it:", fence(lines, "bash")]
         if note:
             parts.append(prose(note[0].upper() + note[1:]) + ".")
-        model, first = model or {}, str(card["command"]).split(" && ")[0]
+        model, first = model or {}, lines[0]
         fresh = " train " in first and not any(flag in first for flag in ("--init-from", "--resume", "--output-layer"))
         tied = model.get("output_layer", "tied") == "tied"  # a config.json of before the option: tied
         if fresh and tied and output_layer_for(model.get("vocab_size") or 0) != "tied":

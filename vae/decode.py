@@ -278,9 +278,9 @@ def beam_search(trained: TrainedModel, z, beam_width, max_len, allow_unk, poster
             break
     choice = scores / lengths
     if posterior_weight and K > 1:
-        fit = own_code_log_density(model, z, tokens.flatten(0, 1), lengths.flatten()).view(B, K)
-        choice = choice + posterior_weight * fit
-        choice = torch.where(torch.isfinite(scores), choice, -math.inf)  # a beginning the search never had
+        # a beginning the search never had keeps its -inf score: its fit is finite
+        choice = choice + posterior_weight * own_code_log_density(model, z, tokens.flatten(0, 1),
+                                                                  lengths.flatten()).view(B, K)
     pick = choice.argmax(dim=1)
     samples = []
     for row, logprob in zip(tokens[torch.arange(B), pick].tolist(), scores[torch.arange(B), pick].tolist()):
@@ -293,7 +293,7 @@ def own_code_log_density(model, z, tokens, lengths):
     """log q(z|x) of each code z (N, latent) under the posterior of its sentence x: `tokens` (N, T)
     as beam_search writes them (<eos> ends a sentence and fills the row after it), `lengths` (N,)
     its tokens with <eos>."""
-    lengths = lengths.long().clamp(min=1)
+    lengths = lengths.long()  # at least 1: every beginning holds a word
     tokens = tokens.masked_fill(torch.arange(tokens.size(1), device=tokens.device) >= lengths[:, None], PAD_ID)
     mu, logvar = model.encode(tokens[:, : int(lengths.max())], lengths)
     return gaussian_log_density(z.float(), mu.float(), logvar.float())
